@@ -1,0 +1,188 @@
+//! Everything a user can ask for, as data. Keymaps map keys to these; the
+//! reducer (`update`) is the only place that acts on them.
+
+use serde::{Deserialize, Serialize};
+
+/// A keymap section. `global` bindings apply everywhere unless a more
+/// specific mode binds the same key (which the keymap loader refuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Always active outside text prompts.
+    Global,
+    /// Moving through any table.
+    Table,
+    /// The fleet view.
+    Fleet,
+    /// The help overlay.
+    Help,
+    /// Typing in the `:` command line or the `/` filter.
+    Prompt,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 5] = [Mode::Global, Mode::Table, Mode::Fleet, Mode::Help, Mode::Prompt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Global => "global",
+            Mode::Table => "table",
+            Mode::Fleet => "fleet",
+            Mode::Help => "help",
+            Mode::Prompt => "prompt",
+        }
+    }
+}
+
+/// A user intent. The names (snake_case) are what keymap files use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // global
+    Quit,
+    Help,
+    CommandLine,
+    Back,
+    Suspend,
+    Refresh,
+    // table
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    // fleet
+    Filter,
+    SortNext,
+    SortPrevious,
+    SortReverse,
+    // help
+    CloseHelp,
+    // prompt
+    Submit,
+    Cancel,
+    Complete,
+    HistoryPrevious,
+    HistoryNext,
+}
+
+impl Action {
+    pub const ALL: [Action; 22] = [
+        Action::Quit,
+        Action::Help,
+        Action::CommandLine,
+        Action::Back,
+        Action::Suspend,
+        Action::Refresh,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Filter,
+        Action::SortNext,
+        Action::SortPrevious,
+        Action::SortReverse,
+        Action::CloseHelp,
+        Action::Submit,
+        Action::Cancel,
+        Action::Complete,
+        Action::HistoryPrevious,
+        Action::HistoryNext,
+    ];
+
+    /// The keymap name, e.g. `sort_next`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::CommandLine => "command_line",
+            Action::Back => "back",
+            Action::Suspend => "suspend",
+            Action::Refresh => "refresh",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Filter => "filter",
+            Action::SortNext => "sort_next",
+            Action::SortPrevious => "sort_previous",
+            Action::SortReverse => "sort_reverse",
+            Action::CloseHelp => "close_help",
+            Action::Submit => "submit",
+            Action::Cancel => "cancel",
+            Action::Complete => "complete",
+            Action::HistoryPrevious => "history_previous",
+            Action::HistoryNext => "history_next",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// One line for the help overlay.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit vigil",
+            Action::Help => "show the keys valid here",
+            Action::CommandLine => "command line (:fleet, :ctx NAME, :theme NAME, :q)",
+            Action::Back => "clear the filter, then go back",
+            Action::Suspend => "suspend to the shell (resume with fg)",
+            Action::Refresh => "refresh data now",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "go to the first row",
+            Action::Bottom => "go to the last row",
+            Action::Filter => "filter rows (regex; /! inverts)",
+            Action::SortNext => "sort by the next column",
+            Action::SortPrevious => "sort by the previous column",
+            Action::SortReverse => "reverse the sort order",
+            Action::CloseHelp => "close help",
+            Action::Submit => "run what was typed",
+            Action::Cancel => "cancel typing",
+            Action::Complete => "complete (cycles through matches)",
+            Action::HistoryPrevious => "previous entry in history",
+            Action::HistoryNext => "next entry in history",
+        }
+    }
+
+    /// The mode an action belongs to; a keymap may bind it only there.
+    pub fn mode(self) -> Mode {
+        match self {
+            Action::Quit | Action::Help | Action::CommandLine | Action::Back | Action::Suspend | Action::Refresh => {
+                Mode::Global
+            }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => Mode::Table,
+            Action::Filter | Action::SortNext | Action::SortPrevious | Action::SortReverse => Mode::Fleet,
+            Action::CloseHelp => Mode::Help,
+            Action::Submit | Action::Cancel | Action::Complete | Action::HistoryPrevious | Action::HistoryNext => {
+                Mode::Prompt
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(a));
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(json, format!("\"{}\"", a.name()));
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+    }
+}

@@ -1,0 +1,1 @@
+//! Keys to actions, as data (`keymaps/*.toml`).

@@ -1,0 +1,101 @@
+//! The configuration as the rest of vigil sees it, after validation.
+//! The file format is described in DESIGN.md and `vigil config check`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::core::health::HealthThresholds;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    /// The file this came from; `None` when no config file exists.
+    pub file: Option<PathBuf>,
+    pub default_context: Option<String>,
+    /// Theme name (`dark`, `light`, `high-contrast`, `16-colour`, or a user theme).
+    pub theme: Option<String>,
+    /// Keymap name (`default`, `vim`, or a user keymap).
+    pub keymap: Option<String>,
+    /// Plain ASCII glyphs for fonts without ✔ ▲ ✖.
+    pub ascii: bool,
+    /// Global read-only: no context may mutate anything.
+    pub read_only: bool,
+    pub contexts: BTreeMap<String, Context>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub name: String,
+    pub read_only: bool,
+    /// Colour of the header for this context (`red`, `#5f0000`, `52`).
+    pub tint: Option<String>,
+    /// Metric naming preset: generic, kserve, seldon, mlserver, triton, bentoml, torchserve, ray.
+    pub preset: String,
+    /// Deployment environment shown for models when the source has no label.
+    pub environment: Option<String>,
+    /// How often collectors poll.
+    pub refresh: Duration,
+    pub health: HealthThresholds,
+    pub prometheus: Option<Endpoint>,
+    pub alertmanager: Option<Endpoint>,
+    pub elasticsearch: Option<ElasticEndpoint>,
+    pub mlflow: Option<Endpoint>,
+    /// Use the embedded simulated fleet as this context's data.
+    pub lab: Option<LabSettings>,
+    pub slos: Vec<SloSpec>,
+}
+
+/// How to reach a server. Secrets are references only.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Endpoint {
+    pub url: String,
+    pub token: Option<SecretRef>,
+    pub username: Option<String>,
+    pub password: Option<SecretRef>,
+    /// `X-Scope-OrgID` for Mimir, Cortex, Thanos tenants.
+    pub tenant: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ElasticEndpoint {
+    pub endpoint: Endpoint,
+    pub api_key: Option<SecretRef>,
+    pub events_index: Option<String>,
+    pub logs_index: Option<String>,
+}
+
+/// A secret named by where it lives, never by its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    Env(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabSettings {
+    pub scenario: String,
+    pub models: usize,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloSpec {
+    pub name: String,
+    pub model: String,
+    pub kind: SloKind,
+    /// Percent, 0 < objective < 100.
+    pub objective: f64,
+    pub period: Duration,
+    /// Latency SLOs only: the bucket bound requests must be at or under.
+    pub threshold: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SloKind {
+    Availability,
+    Latency,
+}

@@ -1,0 +1,1 @@
+//! Where vigil reads and writes files (XDG).

@@ -1,0 +1,13 @@
+//! The pure domain: no I/O, no async runtime, no terminal.
+//!
+//! Everything here is plain data and functions over it, so it can be tested
+//! with unit and property tests and shared by the TUI, the one-shot commands
+//! and the exports.
+
+pub mod diagnostic;
+pub mod duration;
+pub mod fleet;
+pub mod health;
+pub mod histogram;
+pub mod sanitize;
+pub mod timeref;

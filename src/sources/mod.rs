@@ -1,0 +1,54 @@
+//! Data sources behind small traits. The embedded lab and the real backends
+//! implement the same traits, so the demo, the tests and production walk the
+//! same path through the app.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::core::fleet::FleetMetrics;
+
+/// A boxed future, so sources can be chosen at run time (`dyn MetricsSource`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What to measure: rates over `rate_window` ending at `at`, and a history of
+/// request rates over `history` in steps of `history_step`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetQuery {
+    pub at: DateTime<Utc>,
+    pub rate_window: Duration,
+    pub history: Duration,
+    pub history_step: Duration,
+}
+
+impl FleetQuery {
+    /// The fleet view's defaults: 5-minute rates, one hour of one-minute points.
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            rate_window: Duration::from_secs(300),
+            history: Duration::from_secs(3600),
+            history_step: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why a source gave no data. Shown on screen next to the panel it affects.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{source_name}: {message}")]
+pub struct SourceError {
+    /// Which server (or "demo"), as the user configured it.
+    pub source_name: String,
+    pub message: String,
+}
+
+/// Reads per-model, per-version request, error and latency figures.
+pub trait MetricsSource: Send + Sync {
+    /// A short name for headers and the `source` field: `demo (calm)`,
+    /// `prometheus http://…`.
+    fn name(&self) -> String;
+
+    fn fleet<'a>(&'a self, query: &'a FleetQuery) -> BoxFuture<'a, Result<FleetMetrics, SourceError>>;
+}

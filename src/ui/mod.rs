@@ -1,0 +1,3 @@
+//! Everything that draws: terminal handling, theme, views and widgets.
+
+pub mod theme;
