@@ -68,13 +68,18 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// The closest candidate to `word`, if it is close enough to be a likely typo.
+/// The closest candidate to `word`, if it is close enough to be a likely typo:
+/// a few edits away (transpositions count once), or sharing a long prefix.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let allowed = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter_map(|c| {
+            let distance = strsim::osa_distance(word, c);
+            let close = distance <= allowed || strsim::jaro_winkler(word, c) >= 0.9;
+            close.then_some((distance, c))
+        })
+        .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
 }
 
