@@ -2,8 +2,13 @@
 //! running in production. See DESIGN.md for the principles and layout.
 
 pub mod app;
+pub mod cli;
+pub mod collect;
+pub mod commands;
 pub mod config;
 pub mod core;
 pub mod lab;
+pub mod launch;
+pub mod logging;
 pub mod sources;
 pub mod ui;

@@ -1,4 +1,10 @@
-//! The interactive console: actions, keymaps, state and the reducer.
+//! The interactive console: actions, keymaps, state, the reducer and the loop.
 
 pub mod action;
+pub mod command;
+pub mod fleet_table;
+pub mod gate;
 pub mod keymap;
+pub mod run;
+pub mod state;
+pub mod update;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::fleet::{ModelMetrics, error_ratio};
+use super::sanitize::sanitize;
 
 /// Ordered by severity so that `max` picks the worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -141,8 +142,8 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
                 findings.extend(version_findings);
             }
             VersionHealth {
-                version: v.version.clone(),
-                aliases: v.aliases.clone(),
+                version: v.version.as_deref().map(clean),
+                aliases: v.aliases.iter().map(|a| clean(a)).collect(),
                 traffic_share: share,
                 requests_per_second: v.requests_per_second,
                 error_ratio: ratio,
@@ -168,8 +169,8 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
     };
 
     ModelHealth {
-        model: metrics.model.clone(),
-        environment: metrics.environment.clone(),
+        model: clean(&metrics.model),
+        environment: metrics.environment.as_deref().map(clean),
         status,
         reason,
         requests_per_second: requests,
@@ -178,9 +179,15 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
         latency_p99_seconds: metrics.latency_p99_seconds,
         versions,
         history: metrics.history.clone(),
-        source: provenance.source.clone(),
+        source: clean(&provenance.source),
         age_seconds: provenance.age_seconds,
     }
+}
+
+/// Names and labels come from outside: clean them once, here, so every view
+/// and export gets the same safe text.
+fn clean(s: &str) -> String {
+    sanitize(s).into_owned()
 }
 
 struct Finding {
@@ -190,7 +197,7 @@ struct Finding {
 }
 
 fn judge(error_ratio: Option<f64>, p99: Option<f64>, t: &HealthThresholds, version: Option<&str>) -> Vec<Finding> {
-    let prefix = version.map(|v| format!("v{v} ")).unwrap_or_default();
+    let prefix = version.map(|v| format!("v{} ", clean(v))).unwrap_or_default();
     let mut out = Vec::new();
     if let Some(ratio) = error_ratio {
         let level = if ratio >= t.error_ratio_critical {
@@ -317,6 +324,15 @@ mod tests {
         assert_eq!(idle.error_ratio, None);
         let missing = assess(&model(vec![], 0.1), &HealthThresholds::default(), &provenance());
         assert_eq!((missing.status, missing.reason.as_str()), (Status::Unknown, "no data"));
+    }
+
+    #[test]
+    fn names_from_outside_are_sanitized() {
+        let mut m = model(vec![version("3\u{1b}[2J", 1.0, 0.0, 0.1)], 0.1);
+        m.model = "evil\u{1b}]0;title\u{7}-model".into();
+        let h = assess(&m, &HealthThresholds::default(), &provenance());
+        assert_eq!(h.model, "evil-model");
+        assert_eq!(h.versions[0].version.as_deref(), Some("3"));
     }
 
     #[test]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every check and test vigil has, on a fresh Debian machine or a
+# developer's: formatting, lints, unit, property, snapshot, CLI and
+# pseudo-terminal tests. Installs what it needs first.
+#
+#   scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "scripts/test.sh: cargo is not installed. Install Rust: curl https://sh.rustup.rs -sSf | sh" >&2
+    exit 1
+fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        say "installing the $component component"
+        rustup component add "$component"
+    fi
+done
+
+say "formatting"
+cargo fmt --all -- --check
+
+say "lints"
+cargo clippy --locked --all-targets -- -D warnings
+
+say "tests"
+# INSTA_UPDATE=no: a snapshot that differs fails instead of writing a .snap.new.
+INSTA_UPDATE=no cargo test --locked --all-targets
+
+say "documentation tests"
+cargo test --locked --doc

@@ -1,0 +1,153 @@
+//! The `:` command line: parsing what was typed and completing it.
+
+use crate::core::diagnostic::did_you_mean;
+
+/// A command typed after `:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Fleet,
+    Help,
+    Quit,
+    Context(String),
+    Theme(String),
+}
+
+/// Names the command line knows, with what they take.
+const COMMANDS: &[(&str, Arg)] = &[
+    ("fleet", Arg::None),
+    ("help", Arg::None),
+    ("quit", Arg::None),
+    ("q", Arg::None),
+    ("ctx", Arg::Context),
+    ("context", Arg::Context),
+    ("theme", Arg::Theme),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    None,
+    Context,
+    Theme,
+}
+
+/// What completion and validation may choose from.
+pub struct Vocabulary<'a> {
+    pub contexts: &'a [String],
+    pub themes: &'a [String],
+}
+
+impl Vocabulary<'_> {
+    fn values(&self, arg: Arg) -> Vec<&str> {
+        match arg {
+            Arg::None => vec![],
+            Arg::Context => self.contexts.iter().map(String::as_str).collect(),
+            Arg::Theme => self.themes.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Parses a command line; the error is a sentence for the footer.
+pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String> {
+    let mut words = line.split_whitespace();
+    let Some(name) = words.next() else {
+        return Err("type a command, e.g. :fleet".into());
+    };
+    let arg = words.next();
+    if words.next().is_some() {
+        return Err(format!("`{line}`: too many words"));
+    }
+    let Some((name, kind)) = COMMANDS.iter().find(|(n, _)| *n == name).copied() else {
+        let hint = did_you_mean(name, COMMANDS.iter().map(|(n, _)| *n))
+            .map(|s| format!(" (did you mean :{s}?)"))
+            .unwrap_or_default();
+        return Err(format!("unknown command :{name}{hint}"));
+    };
+    match (kind, arg) {
+        (Arg::None, None) => Ok(match name {
+            "fleet" => Command::Fleet,
+            "help" => Command::Help,
+            _ => Command::Quit,
+        }),
+        (Arg::None, Some(extra)) => Err(format!(":{name} takes no argument (got `{extra}`)")),
+        (kind, None) => Err(format!(":{name} needs a name: {}", vocabulary.values(kind).join(", "))),
+        (kind, Some(value)) => {
+            let known = vocabulary.values(kind);
+            if !known.contains(&value) {
+                let hint =
+                    did_you_mean(value, known.iter().copied()).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                return Err(format!("no {} named `{value}`{hint}; known: {}", noun(kind), known.join(", ")));
+            }
+            Ok(match kind {
+                Arg::Context => Command::Context(value.to_string()),
+                _ => Command::Theme(value.to_string()),
+            })
+        }
+    }
+}
+
+fn noun(kind: Arg) -> &'static str {
+    match kind {
+        Arg::Context => "context",
+        Arg::Theme => "theme",
+        Arg::None => "value",
+    }
+}
+
+/// Every full line that completes `typed`, in a stable order: command names
+/// for the first word, then the names the command takes.
+pub fn completions(typed: &str, vocabulary: &Vocabulary<'_>) -> Vec<String> {
+    match typed.split_once(' ') {
+        None => COMMANDS
+            .iter()
+            .filter(|(n, _)| n.starts_with(typed))
+            .map(|(n, kind)| if *kind == Arg::None { n.to_string() } else { format!("{n} ") })
+            .collect(),
+        Some((name, rest)) => {
+            let rest = rest.trim_start();
+            match COMMANDS.iter().find(|(n, _)| *n == name) {
+                Some((_, kind)) => vocabulary
+                    .values(*kind)
+                    .into_iter()
+                    .filter(|v| v.starts_with(rest))
+                    .map(|v| format!("{name} {v}"))
+                    .collect(),
+                None => vec![],
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> (Vec<String>, Vec<String>) {
+        (vec!["demo".into(), "prod".into(), "staging".into()], vec!["dark".into(), "light".into()])
+    }
+
+    #[test]
+    fn parses_commands_and_checks_names() {
+        let (contexts, themes) = vocab();
+        let v = Vocabulary { contexts: &contexts, themes: &themes };
+        assert_eq!(parse("fleet", &v), Ok(Command::Fleet));
+        assert_eq!(parse(" q ", &v), Ok(Command::Quit));
+        assert_eq!(parse("ctx prod", &v), Ok(Command::Context("prod".into())));
+        assert_eq!(parse("theme light", &v), Ok(Command::Theme("light".into())));
+        assert_eq!(parse("flete", &v), Err("unknown command :flete (did you mean :fleet?)".into()));
+        assert_eq!(parse("ctx prd", &v), Err("no context named `prd` (did you mean prod?); known: demo, prod, staging".into()));
+        assert_eq!(parse("ctx", &v), Err(":ctx needs a name: demo, prod, staging".into()));
+        assert_eq!(parse("fleet now", &v), Err(":fleet takes no argument (got `now`)".into()));
+    }
+
+    #[test]
+    fn completes_commands_then_their_arguments() {
+        let (contexts, themes) = vocab();
+        let v = Vocabulary { contexts: &contexts, themes: &themes };
+        assert_eq!(completions("fl", &v), ["fleet"]);
+        assert_eq!(completions("c", &v), ["ctx ", "context "]);
+        assert_eq!(completions("ctx ", &v), ["ctx demo", "ctx prod", "ctx staging"]);
+        assert_eq!(completions("ctx st", &v), ["ctx staging"]);
+        assert_eq!(completions("theme l", &v), ["theme light"]);
+        assert!(completions("zz", &v).is_empty());
+    }
+}

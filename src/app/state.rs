@@ -1,0 +1,236 @@
+//! Everything the screen shows, in one value. Only the reducer (`update`)
+//! changes it; views read it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Color;
+use ratatui_textarea::TextArea;
+
+use crate::app::fleet_table::{self, Filter, Sort};
+use crate::app::keymap::Keymap;
+use crate::collect::Feed;
+use crate::core::fleet::FleetMetrics;
+use crate::core::health::{self, FleetReport, HealthThresholds, Provenance};
+use crate::ui::glyphs::Glyphs;
+use crate::ui::theme::Theme;
+
+/// Facts about this session that do not change while it runs (except by `:ctx`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub context: String,
+    /// Why nothing may be changed, when that is so (decided by `app::gate`).
+    pub read_only: Option<String>,
+    /// The context's header colour.
+    pub tint: Option<Color>,
+    /// `--at`: every view shows this past instant instead of now.
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub refresh: Duration,
+    pub thresholds: HealthThresholds,
+    /// For `:ctx` and `:theme` completion.
+    pub contexts: Vec<String>,
+    pub themes: Vec<String>,
+}
+
+/// The views. Only the fleet exists so far; later issues add more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Fleet,
+}
+
+/// The fleet table: data, rows shown, cursor.
+#[derive(Debug, Clone, Default)]
+pub struct FleetTable {
+    pub report: Option<FleetReport>,
+    /// Indices into `report.models`, filtered and sorted.
+    pub rows: Vec<usize>,
+    /// Index into `rows`.
+    pub selected: usize,
+    /// First row on screen.
+    pub offset: usize,
+    pub sort: Sort,
+    pub filter: Option<Filter>,
+}
+
+impl FleetTable {
+    pub fn recompute_rows(&mut self) {
+        let selected_model = self.selected_model().map(str::to_owned);
+        self.rows = match &self.report {
+            Some(r) => fleet_table::visible_rows(&r.models, self.filter.as_ref(), self.sort),
+            None => Vec::new(),
+        };
+        // Keep the cursor on the same model when it is still shown.
+        if let (Some(name), Some(report)) = (selected_model, &self.report)
+            && let Some(pos) = self.rows.iter().position(|&i| report.models[i].model == name)
+        {
+            self.selected = pos;
+        }
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    pub fn selected_model(&self) -> Option<&str> {
+        let report = self.report.as_ref()?;
+        let index = *self.rows.get(self.selected)?;
+        Some(report.models[index].model.as_str())
+    }
+
+    /// Keeps the cursor inside a window of `height` rows starting at `offset`.
+    pub fn scroll_to_cursor(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.rows.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+    }
+}
+
+/// What the prompt line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Command,
+    Filter,
+}
+
+/// The `:` or `/` line being typed.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: TextArea<'static>,
+    /// Tab cycles through these; reset by any other key.
+    pub completions: Vec<String>,
+    pub completion_index: Option<usize>,
+    /// Position while walking the history with up/down.
+    pub history_index: Option<usize>,
+    /// The filter before typing started, restored on cancel.
+    pub filter_before: Option<Filter>,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, text: &str, filter_before: Option<Filter>) -> Self {
+        let mut input = TextArea::new(vec![text.to_string()]);
+        input.move_cursor(ratatui_textarea::CursorMove::End);
+        Prompt { kind, input, completions: Vec::new(), completion_index: None, history_index: None, filter_before }
+    }
+
+    pub fn text(&self) -> String {
+        self.input.lines().join("")
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        let kind_input = Prompt::new(self.kind, text, None).input;
+        self.input = kind_input;
+    }
+}
+
+/// A one-line message in the footer until the next key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// How fresh the data on screen is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Freshness {
+    /// Nothing has arrived yet.
+    Loading,
+    /// Pinned to a past instant with `--at`.
+    Pinned(DateTime<Utc>),
+    Live { updated: DateTime<Utc> },
+    Stale { age_seconds: u64, error: Option<String> },
+    Unreachable { error: String },
+}
+
+pub struct AppState {
+    pub session: Session,
+    pub theme: Theme,
+    pub glyphs: Glyphs,
+    pub keymap: Arc<Keymap>,
+    /// Wall clock as of the last message; views never read the clock themselves.
+    pub now: DateTime<Utc>,
+    pub source_name: String,
+    pub feed: Feed<FleetMetrics>,
+    pub view: View,
+    pub fleet: FleetTable,
+    pub help_open: bool,
+    pub prompt: Option<Prompt>,
+    pub command_history: Vec<String>,
+    pub flash: Option<Flash>,
+    /// Terminal size in cells.
+    pub width: u16,
+    pub height: u16,
+}
+
+impl AppState {
+    pub fn new(session: Session, theme: Theme, glyphs: Glyphs, keymap: Arc<Keymap>, source_name: String) -> Self {
+        AppState {
+            session,
+            theme,
+            glyphs,
+            keymap,
+            now: Utc::now(),
+            feed: Feed::empty(source_name.clone()),
+            source_name,
+            view: View::Fleet,
+            fleet: FleetTable::default(),
+            help_open: false,
+            prompt: None,
+            command_history: Vec::new(),
+            flash: None,
+            width: 80,
+            height: 24,
+        }
+    }
+
+    /// Takes in a new feed value: judges every model and rebuilds the rows.
+    pub fn apply_feed(&mut self, feed: Feed<FleetMetrics>) {
+        if let Some(metrics) = &feed.latest {
+            let age = (self.now - metrics.at).num_milliseconds() as f64 / 1000.0;
+            let provenance = Provenance { source: feed.source_name.clone(), age_seconds: Some(age.max(0.0)) };
+            self.fleet.report = Some(build_report(metrics, &self.session.context, &self.session.thresholds, &provenance));
+        }
+        self.feed = feed;
+        self.fleet.recompute_rows();
+    }
+
+    pub fn freshness(&self) -> Freshness {
+        if let Some(at) = self.session.pinned_at {
+            return match (&self.feed.latest, &self.feed.error) {
+                (None, Some(e)) => Freshness::Unreachable { error: e.message.clone() },
+                (None, None) => Freshness::Loading,
+                _ => Freshness::Pinned(at),
+            };
+        }
+        match (self.feed.latest_fetched_at, &self.feed.error) {
+            (None, None) => Freshness::Loading,
+            (None, Some(e)) => Freshness::Unreachable { error: e.message.clone() },
+            (Some(fetched), error) => {
+                let age = (self.now - fetched).num_seconds().max(0) as u64;
+                let stale_after = self.session.refresh.as_secs().saturating_mul(2).max(5);
+                if error.is_some() || age > stale_after {
+                    Freshness::Stale { age_seconds: age, error: error.as_ref().map(|e| e.message.clone()) }
+                } else {
+                    Freshness::Live { updated: fetched }
+                }
+            }
+        }
+    }
+}
+
+/// Judges every model of one fleet snapshot.
+pub fn build_report(
+    metrics: &FleetMetrics,
+    context: &str,
+    thresholds: &HealthThresholds,
+    provenance: &Provenance,
+) -> FleetReport {
+    FleetReport {
+        at: metrics.at,
+        context: context.to_string(),
+        models: metrics.models.iter().map(|m| health::assess(m, thresholds, provenance)).collect(),
+    }
+}

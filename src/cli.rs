@@ -1,0 +1,146 @@
+//! The command line (a contract: scripts and checks rely on it).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about = "A terminal console for the people who keep ML models running in production")]
+#[command(propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalOptions {
+    /// Context from the config file (default: default_context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Config file (default: $XDG_CONFIG_HOME/vigil/config.toml)
+    #[arg(long, global = true, env = "VIGIL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Refuse every action that would change anything
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Use the embedded simulated fleet instead of real servers
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Evaluate everything as of this instant: RFC 3339 (2026-11-23T08:00:00Z) or relative (-2h)
+    #[arg(long, global = true, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+    /// Plain ASCII symbols for fonts without ✔ ▲ ✖
+    #[arg(long, global = true)]
+    pub ascii: bool,
+    /// Demo scenario: calm, bad-deploy, feature-drift (with --demo or `demo`)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Number of simulated models (with --demo or `demo`)
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub models: Option<u32>,
+    /// Seed of the simulated fleet (with --demo or `demo`)
+    #[arg(long, global = true, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Theme to use (overrides the config)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Keymap to use (overrides the config)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub keymap: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Open the console on the embedded simulated fleet (no servers needed)
+    Demo,
+    /// Print the health of every model; exits 1 when any model is critical
+    Status(StatusArgs),
+    /// Print one frame of a view as plain text (no terminal needed)
+    Render(RenderArgs),
+    /// Check the config file, or show where vigil reads and writes files
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the effective key bindings
+    Keys,
+    /// List the available themes
+    Themes,
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file and the themes and keymaps it names
+    Check,
+    /// Print every path vigil reads or writes
+    Paths,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Only this model
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViewName {
+    Fleet,
+    Help,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[arg(long, value_enum)]
+    pub view: ViewName,
+    /// Frame size in cells, WIDTHxHEIGHT
+    #[arg(long, default_value = "80x24", value_parser = parse_size)]
+    pub size: (u16, u16),
+    /// Show only this model
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+}
+
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("`{text}` is not WIDTHxHEIGHT (e.g. 80x24)"))?;
+    let w: u16 = w.parse().map_err(|_| format!("`{w}` is not a width"))?;
+    let h: u16 = h.parse().map_err(|_| format!("`{h}` is not a height"))?;
+    if !(20..=1000).contains(&w) || !(5..=500).contains(&h) {
+        return Err(format!("{w}x{h} is out of range (20x5 to 1000x500)"));
+    }
+    Ok((w, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse_and_are_bounded() {
+        assert_eq!(parse_size("160x48"), Ok((160, 48)));
+        assert!(parse_size("80").is_err());
+        assert!(parse_size("5x5").unwrap_err().contains("out of range"));
+    }
+}

@@ -1,0 +1,84 @@
+//! `vigil render`: one frame of a view as plain text, drawn by exactly the
+//! code the console uses. For READMEs, bug reports and tests.
+
+use std::sync::Arc;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+use crate::app::fleet_table::Filter;
+use crate::app::state::AppState;
+use crate::cli::{RenderArgs, ViewName};
+use crate::collect::Feed;
+use crate::launch::{Failure, Setup};
+use crate::ui;
+
+pub async fn run(setup: &Setup, args: &RenderArgs) -> Result<u8, Failure> {
+    let state = prepare(setup, args).await?;
+    let (width, height) = args.size;
+    print!("{}", frame_text(&state, width, height));
+    Ok(0)
+}
+
+/// The state the console would have once the first data arrived.
+pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failure> {
+    let context = setup.initial_context()?;
+    let source = setup.metrics_source(&context)?;
+    let metrics = super::fetch_fleet(&source, setup.at).await?;
+    let mut state = AppState::new(
+        setup.session(&context),
+        setup.theme(&setup.theme_name())?,
+        setup.glyphs(),
+        Arc::new(setup.keymap()?),
+        source.name(),
+    );
+    let (width, height) = args.size;
+    state.width = width;
+    state.height = height;
+    // The frame shows the data as just fetched: "now" is the data's instant
+    // plus nothing, so the same --at always renders the same text.
+    state.now = setup.at.unwrap_or(metrics.at);
+    let mut feed = Feed::empty(source.name());
+    feed.latest_fetched_at = Some(state.now);
+    feed.latest = Some(Arc::new(metrics));
+    feed.attempts = 1;
+    state.apply_feed(feed);
+    if let Some(model) = &args.model {
+        let report = state.fleet.report.as_mut().expect("a report was just applied");
+        super::status::select_model(report, model)?;
+        state.fleet.filter = Filter::parse(&format!("^{}$", regex::escape(model)));
+        state.fleet.recompute_rows();
+    }
+    state.help_open = args.view == ViewName::Help;
+    Ok(state)
+}
+
+/// Draws `state` at `width`×`height` and returns the cells as lines of text.
+pub fn frame_text(state: &AppState, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test backend cannot fail");
+    terminal.draw(|frame| ui::render(frame, state)).expect("a test backend cannot fail");
+    buffer_text(terminal.backend().buffer())
+}
+
+/// The buffer's symbols, one line per row, trailing spaces trimmed.
+pub fn buffer_text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            // A wide character occupies two cells; the second holds nothing to print.
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,209 @@
+//! From command-line options and the config file to what a session needs:
+//! the context, its data source, read-only decision, theme, keymap, glyphs.
+//! Shared by the TUI and every one-shot command, so they cannot disagree.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::app::gate;
+use crate::app::keymap::Keymap;
+use crate::app::state::Session;
+use crate::cli::GlobalOptions;
+use crate::config::{self, Config, Context, LabSettings, paths::Paths};
+use crate::core::health::HealthThresholds;
+use crate::core::timeref;
+use crate::lab::{LabOptions, LabSource, Scenario, Simulator};
+use crate::sources::MetricsSource;
+use crate::ui::glyphs::Glyphs;
+use crate::ui::theme::Theme;
+
+/// The name of the context `--demo` creates.
+pub const DEMO_CONTEXT: &str = "demo";
+
+/// A failure with the exit code it maps to (2 usage/config, 3 unreachable).
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure { code: 2, message: message.into() }
+    }
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Failure { code: 3, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Files and settings, before any context is chosen.
+pub struct Setup {
+    pub options: GlobalOptions,
+    pub paths: Paths,
+    pub config: Config,
+    /// `--at`, resolved against the clock once at start-up.
+    pub at: Option<DateTime<Utc>>,
+    /// The instant the program started: the demo's scenario is anchored here
+    /// (or at `--at`), so a session's events happen at fixed offsets from it.
+    pub started: DateTime<Utc>,
+    pub no_color: bool,
+}
+
+impl Setup {
+    pub fn load(options: GlobalOptions, demo_command: bool) -> Result<Setup, Failure> {
+        let paths = config::paths::discover(options.config.clone()).map_err(Failure::usage)?;
+        let explicit = options.config.is_some();
+        let config = if paths.config_file.exists() {
+            config::load::load(&paths.config_file).map_err(|d| Failure::usage(config::load::format_report(&d)))?
+        } else if explicit {
+            return Err(Failure::usage(format!("config file {} does not exist", paths.config_file.display())));
+        } else {
+            Config::default()
+        };
+        let started = Utc::now();
+        let at = match &options.at {
+            Some(text) => Some(timeref::parse_at(text, started).map_err(|e| Failure::usage(format!("--at {e}")))?),
+            None => None,
+        };
+        let demo = options.demo || demo_command;
+        if !demo && (options.scenario.is_some() || options.models.is_some() || options.seed.is_some()) {
+            return Err(Failure::usage("--scenario, --models and --seed go with --demo (or `vigil demo`)"));
+        }
+        let mut options = options;
+        options.demo = demo;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Ok(Setup { options, paths, config, at, started, no_color })
+    }
+
+    /// Every context name `:ctx` may switch to.
+    pub fn context_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.config.contexts.keys().cloned().collect();
+        if self.options.demo && !names.iter().any(|n| n == DEMO_CONTEXT) {
+            names.insert(0, DEMO_CONTEXT.to_string());
+        }
+        names
+    }
+
+    /// The context to start in: `--demo` wins, then `--context`, then the config's choice.
+    pub fn initial_context(&self) -> Result<Context, Failure> {
+        if self.options.demo && self.options.context.is_none() {
+            return Ok(self.demo_context());
+        }
+        self.context(self.options.context.as_deref())
+    }
+
+    pub fn context(&self, name: Option<&str>) -> Result<Context, Failure> {
+        if name == Some(DEMO_CONTEXT) && self.options.demo {
+            return Ok(self.demo_context());
+        }
+        if self.config.contexts.is_empty() {
+            return Err(Failure::usage(format!(
+                "no contexts configured (looked in {}): try `vigil demo`, or create a config (see config.example.toml)",
+                self.paths.config_file.display()
+            )));
+        }
+        self.config.select_context(name).cloned().map_err(Failure::usage)
+    }
+
+    fn demo_context(&self) -> Context {
+        let defaults = LabSettings { scenario: "calm".into(), models: 12, seed: 42 };
+        Context {
+            name: DEMO_CONTEXT.to_string(),
+            read_only: false,
+            tint: None,
+            preset: "generic".into(),
+            environment: None,
+            refresh: Duration::from_secs(15),
+            health: HealthThresholds::default(),
+            prometheus: None,
+            alertmanager: None,
+            elasticsearch: None,
+            mlflow: None,
+            lab: Some(LabSettings {
+                scenario: self.options.scenario.clone().unwrap_or(defaults.scenario),
+                models: self.options.models.map_or(defaults.models, |m| m as usize),
+                seed: self.options.seed.unwrap_or(defaults.seed),
+            }),
+            slos: Vec::new(),
+        }
+    }
+
+    /// The metrics source a context reads.
+    pub fn metrics_source(&self, context: &Context) -> Result<Arc<dyn MetricsSource>, Failure> {
+        if let Some(lab) = &context.lab {
+            let scenario = Scenario::from_name(&lab.scenario).map_err(Failure::usage)?;
+            let simulator =
+                Simulator::new(LabOptions { seed: lab.seed, scenario, models: lab.models, anchor: self.anchor() });
+            return Ok(Arc::new(LabSource::new(Arc::new(simulator))));
+        }
+        match &context.prometheus {
+            Some(endpoint) => Err(Failure::usage(format!(
+                "context {} reads Prometheus at {}, which this build of vigil cannot query yet; \
+                 use --demo, or a context with a `lab` table",
+                context.name, endpoint.url
+            ))),
+            None => Err(Failure::usage(format!(
+                "context {} has no metrics source: give it `prometheus = {{ url = \"…\" }}` or a `lab` table",
+                context.name
+            ))),
+        }
+    }
+
+    /// The demo's scenario instant: `--at` when given, else start-up.
+    fn anchor(&self) -> DateTime<Utc> {
+        self.at.unwrap_or(self.started)
+    }
+
+    pub fn session(&self, context: &Context) -> Session {
+        let tint = if self.no_color { None } else { context.tint.as_deref().and_then(|t| t.parse().ok()) };
+        Session {
+            context: context.name.clone(),
+            read_only: gate::read_only_reason(self.options.read_only, &self.config, context),
+            tint,
+            pinned_at: self.at,
+            refresh: context.refresh,
+            thresholds: context.health,
+            contexts: self.context_names(),
+            themes: Theme::available(Some(&self.paths.themes_dir)).into_iter().map(|(name, _)| name).collect(),
+        }
+    }
+
+    pub fn theme_name(&self) -> String {
+        self.options.theme.clone().or_else(|| self.config.theme.clone()).unwrap_or_else(|| "dark".into())
+    }
+
+    pub fn keymap_name(&self) -> String {
+        self.options.keymap.clone().or_else(|| self.config.keymap.clone()).unwrap_or_else(|| "default".into())
+    }
+
+    /// The theme by name, turned monochrome under `NO_COLOR`.
+    pub fn theme(&self, name: &str) -> Result<Theme, Failure> {
+        let theme = Theme::load(name, Some(&self.paths.themes_dir)).map_err(|d| Failure::usage(report(&d)))?;
+        Ok(if self.no_color { theme.monochrome() } else { theme })
+    }
+
+    pub fn keymap(&self) -> Result<Keymap, Failure> {
+        Keymap::load(&self.keymap_name(), Some(&self.paths.keymaps_dir)).map_err(|d| Failure::usage(report(&d)))
+    }
+
+    pub fn glyphs(&self) -> Glyphs {
+        Glyphs::new(self.options.ascii || self.config.ascii)
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.paths.log_file.clone()
+    }
+}
+
+fn report(diagnostics: &[crate::core::diagnostic::Diagnostic]) -> String {
+    config::load::format_report(diagnostics)
+}

@@ -1,0 +1,146 @@
+//! The frame around every view: the header (context, source, freshness,
+//! fleet summary), the view's title line, and the footer (keys, messages,
+//! or the prompt being typed).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::action::Action;
+use crate::app::fleet_table::STATUS_ORDER;
+use crate::app::state::{AppState, Freshness, PromptKind, View};
+use crate::core::duration::format_age;
+use crate::ui::views::fleet::status_style;
+use crate::ui::widgets::text::truncate;
+
+pub fn header(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let glyphs = &state.glyphs;
+    let bar = match state.session.tint {
+        Some(tint) => theme.header.bg(tint).patch(theme.tint_text),
+        None => theme.header,
+    };
+    let sep = Span::styled(format!(" {} ", glyphs.separator), bar);
+    let mut spans = vec![
+        Span::styled(" vigil", bar.add_modifier(Modifier::BOLD)),
+        sep.clone(),
+        Span::styled(format!("ctx {}", state.session.context), bar.add_modifier(Modifier::BOLD)),
+    ];
+    if state.session.read_only.is_some() {
+        spans.push(Span::styled(" [read-only]", bar));
+    }
+    spans.push(sep.clone());
+    spans.push(Span::styled(state.source_name.clone(), bar));
+    spans.push(sep.clone());
+    spans.push(freshness_span(state, bar));
+    if let Some(report) = &state.fleet.report {
+        spans.push(sep);
+        for status in STATUS_ORDER {
+            let n = report.count(status);
+            if n > 0 {
+                let style = bar.patch(status_style(theme, status)).add_modifier(Modifier::BOLD);
+                let style = if state.session.tint.is_some() { bar.add_modifier(Modifier::BOLD) } else { style };
+                spans.push(Span::styled(format!("{}{n} ", glyphs.status(status)), style));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+fn freshness_span(state: &AppState, bar: Style) -> Span<'static> {
+    let theme = &state.theme;
+    match state.freshness() {
+        Freshness::Loading => Span::styled("loading…", bar),
+        Freshness::Pinned(at) => Span::styled(
+            format!("AT {} (time travel)", at.format("%Y-%m-%d %H:%M:%SZ")),
+            bar.add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
+        Freshness::Live { updated } => Span::styled(format!("live · {}", updated.format("%H:%M:%SZ")), bar),
+        Freshness::Stale { age_seconds, error } => {
+            let reason = error.map(|e| format!(": {e}")).unwrap_or_default();
+            Span::styled(format!("STALE {}{reason}", format_age(age_seconds as f64)), bar.patch(theme.warning).add_modifier(Modifier::BOLD))
+        }
+        Freshness::Unreachable { error } => {
+            Span::styled(format!("UNREACHABLE: {error}"), bar.patch(theme.critical).add_modifier(Modifier::BOLD))
+        }
+    }
+}
+
+/// `FLEET  12 models · sort status ▼ · filter /fraud/ 3 of 12`
+pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let View::Fleet = state.view;
+    let mut spans = vec![Span::styled(" FLEET ", theme.accent.add_modifier(Modifier::BOLD))];
+    let total = state.fleet.report.as_ref().map_or(0, |r| r.models.len());
+    spans.push(Span::styled(format!(" {total} models"), theme.muted));
+    let sort = state.fleet.sort;
+    let arrow = if sort.descending { state.glyphs.descending } else { state.glyphs.ascending };
+    spans.push(Span::styled(format!(" · sort {} {arrow}", sort.column.label()), theme.muted));
+    if let Some(filter) = &state.fleet.filter {
+        spans.push(Span::styled(format!(" · filter /{}/ {} of {total}", filter.text, state.fleet.rows.len()), theme.accent));
+        if filter.regex_error.is_some() {
+            spans.push(Span::styled(" (literal)", theme.warning));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
+}
+
+/// The keys that matter in the current view, the message of the moment, or the prompt.
+pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    if let Some(prompt) = &state.prompt {
+        let (sigil, hint) = match prompt.kind {
+            PromptKind::Command => (":", completion_hint(state)),
+            PromptKind::Filter => ("/", " regex · /! inverts · enter keeps · esc cancels".to_string()),
+        };
+        let hint_width = hint.chars().count() as u16;
+        let input_width = area.width.saturating_sub(1 + hint_width.min(area.width / 2));
+        frame.render_widget(Paragraph::new(Span::styled(sigil, theme.prompt.add_modifier(Modifier::BOLD))), Rect { width: 1, ..area });
+        let mut input = prompt.input.clone();
+        input.set_style(theme.prompt);
+        input.set_cursor_line_style(Style::default());
+        input.set_cursor_style(theme.prompt.add_modifier(Modifier::REVERSED));
+        frame.render_widget(&input, Rect { x: area.x + 1, width: input_width, ..area });
+        let hint_area = Rect { x: area.x + 1 + input_width, width: area.width.saturating_sub(1 + input_width), ..area };
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme.muted)), hint_area);
+        return;
+    }
+    if let Some(flash) = &state.flash {
+        let style = if flash.is_error { theme.error } else { theme.footer };
+        let text = truncate(&flash.text, area.width as usize, state.glyphs.ellipsis);
+        frame.render_widget(Paragraph::new(Span::styled(format!(" {text}"), style)).style(theme.footer), area);
+        return;
+    }
+    let actions: &[(Action, &str)] = if state.help_open {
+        &[(Action::CloseHelp, "close"), (Action::Quit, "quit")]
+    } else {
+        &[
+            (Action::Help, "help"),
+            (Action::Filter, "filter"),
+            (Action::SortNext, "sort"),
+            (Action::SortReverse, "reverse"),
+            (Action::CommandLine, "command"),
+            (Action::Quit, "quit"),
+        ]
+    };
+    let mut spans = vec![Span::styled(" ", theme.footer)];
+    for (action, label) in actions {
+        if let Some(key) = state.keymap.keys(*action).first() {
+            spans.push(Span::styled(key.to_string(), theme.key));
+            spans.push(Span::styled(format!(" {label}  "), theme.footer));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.footer), area);
+}
+
+fn completion_hint(state: &AppState) -> String {
+    let Some(prompt) = &state.prompt else { return String::new() };
+    if prompt.completions.len() > 1 {
+        let shown: Vec<&str> = prompt.completions.iter().take(5).map(|s| s.trim()).collect();
+        format!(" tab: {}", shown.join(" | "))
+    } else {
+        " tab completes · ↑↓ history".to_string()
+    }
+}

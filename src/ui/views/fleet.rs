@@ -1,0 +1,297 @@
+//! The fleet view: one row per model, worst first.
+//!
+//! Only the rows on screen are built, so drawing costs the same for 12
+//! models or 10 000. Columns are dropped by priority when the terminal is
+//! narrow — never squeezed until they garble.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use crate::app::fleet_table::Column;
+use crate::app::state::{AppState, Freshness};
+use crate::core::health::{self, HealthThresholds, ModelHealth, Status, VersionHealth};
+use crate::ui::glyphs::Glyphs;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::sparkline::sparkline;
+use crate::ui::widgets::text::{truncate, width};
+
+/// One column's place in the layout.
+#[derive(Debug, Clone, Copy)]
+struct ColumnSpec {
+    column: Column,
+    min: u16,
+    /// Width it grows to when there is room.
+    ideal: u16,
+    /// Columns with a higher number are dropped first when space runs out.
+    drop_order: u8,
+    right_aligned: bool,
+}
+
+const SPACING: u16 = 1;
+
+fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 10] {
+    let spec = |column, min, ideal, drop_order, right_aligned| ColumnSpec { column, min, ideal, drop_order, right_aligned };
+    [
+        spec(Column::Status, 2, 2, 0, false),
+        spec(Column::Model, 12, model_ideal.max(12), 0, false),
+        spec(Column::Environment, 7, 7, 5, false),
+        spec(Column::Versions, 9, versions_ideal.max(9), 3, false),
+        spec(Column::RequestsPerSecond, 6, 7, 1, true),
+        spec(Column::ErrorRatio, 6, 6, 1, true),
+        spec(Column::LatencyP50, 5, 6, 6, true),
+        spec(Column::LatencyP99, 5, 6, 2, true),
+        spec(Column::History, 8, 20, 4, false),
+        spec(Column::Reason, 10, 60, 1, false),
+    ]
+}
+
+/// Chooses the columns and their widths for `total` cells.
+fn fit_columns(total: u16, model_ideal: u16, versions_ideal: u16) -> Vec<(ColumnSpec, u16)> {
+    let mut chosen: Vec<ColumnSpec> = specs(model_ideal, versions_ideal).to_vec();
+    let needed = |cols: &[ColumnSpec]| -> u16 {
+        cols.iter().map(|c| c.min).sum::<u16>() + SPACING * cols.len().saturating_sub(1) as u16
+    };
+    while needed(&chosen) > total && chosen.len() > 2 {
+        let worst = chosen.iter().enumerate().max_by_key(|(i, c)| (c.drop_order, *i)).map(|(i, _)| i).unwrap_or(0);
+        chosen.remove(worst);
+    }
+    let mut widths: Vec<u16> = chosen.iter().map(|c| c.min).collect();
+    let mut spare = total.saturating_sub(needed(&chosen));
+    // Grow in order of usefulness: names first, then serving versions, the
+    // sparkline, and finally the reason takes what is left.
+    for column in [Column::Model, Column::Versions, Column::RequestsPerSecond, Column::LatencyP50, Column::LatencyP99, Column::History, Column::Reason] {
+        if let Some(i) = chosen.iter().position(|c| c.column == column) {
+            let grow = chosen[i].ideal.saturating_sub(widths[i]).min(spare);
+            widths[i] += grow;
+            spare -= grow;
+        }
+    }
+    if let Some(i) = chosen.iter().position(|c| c.column == Column::Reason) {
+        widths[i] += spare;
+    }
+    chosen.into_iter().zip(widths).collect()
+}
+
+pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let Some(report) = &state.fleet.report else {
+        let text = match state.freshness() {
+            Freshness::Unreachable { error } => Line::styled(format!("{} unreachable: {error}", state.source_name), theme.error),
+            _ => Line::styled(format!("waiting for data from {}…", state.source_name), theme.muted),
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.base).centered(), centre_line(area));
+        return;
+    };
+
+    let visible_height = area.height.saturating_sub(1) as usize;
+    let shown: Vec<&ModelHealth> =
+        state.fleet.rows.iter().skip(state.fleet.offset).take(visible_height).map(|&i| &report.models[i]).collect();
+    let model_ideal = shown.iter().map(|m| width(&m.model)).max().unwrap_or(12).min(32) as u16;
+    let versions_ideal =
+        shown.iter().map(|m| width(&versions_text(&m.versions, VersionsForm::Rich, &state.glyphs))).max().unwrap_or(9).min(36)
+            as u16;
+    let columns = fit_columns(area.width, model_ideal, versions_ideal);
+
+    let sort = state.fleet.sort;
+    let header = Row::new(columns.iter().map(|(spec, w)| {
+        let mut title = spec.column.title().to_string();
+        if spec.column == sort.column {
+            title.push_str(if sort.descending { state.glyphs.descending } else { state.glyphs.ascending });
+        }
+        let style = if spec.column == sort.column { theme.table_header.patch(theme.accent) } else { theme.table_header };
+        Cell::from(align(&title, *w as usize, spec.right_aligned, &state.glyphs)).style(style)
+    }))
+    .style(theme.table_header);
+
+    let thresholds = &state.session.thresholds;
+    let rows = shown.iter().enumerate().map(|(i, model)| {
+        let selected = state.fleet.offset + i == state.fleet.selected;
+        let cells = columns.iter().map(|(spec, w)| cell(model, spec, *w as usize, theme, &state.glyphs, thresholds));
+        let row = Row::new(cells);
+        if selected { row.style(theme.selection) } else { row }
+    });
+
+    let widths: Vec<Constraint> = columns.iter().map(|(_, w)| Constraint::Length(*w)).collect();
+    let table = Table::new(rows, widths).header(header).column_spacing(SPACING).style(theme.base);
+    frame.render_widget(table, area);
+
+    if state.fleet.rows.is_empty() {
+        let message = Line::styled("no model matches the filter — esc clears it", theme.muted);
+        frame.render_widget(Paragraph::new(message).centered(), centre_line(area));
+    }
+}
+
+fn centre_line(area: Rect) -> Rect {
+    Rect { y: area.y + area.height / 2, height: 1.min(area.height), ..area }
+}
+
+fn align(text: &str, width: usize, right: bool, glyphs: &Glyphs) -> String {
+    let t = truncate(text, width, glyphs.ellipsis);
+    if right { format!("{t:>width$}") } else { t }
+}
+
+fn cell<'a>(
+    model: &ModelHealth,
+    spec: &ColumnSpec,
+    width: usize,
+    theme: &Theme,
+    glyphs: &Glyphs,
+    thresholds: &HealthThresholds,
+) -> Cell<'a> {
+    let dash = glyphs.dash;
+    let text_cell = |text: String, style: Style| Cell::from(align(&text, width, spec.right_aligned, glyphs)).style(style);
+    match spec.column {
+        Column::Status => Cell::from(glyphs.status(model.status)).style(status_style(theme, model.status)),
+        Column::Model => text_cell(model.model.clone(), theme.base),
+        Column::Environment => text_cell(model.environment.clone().unwrap_or_else(|| dash.into()), theme.muted),
+        Column::Versions => {
+            let text = [VersionsForm::Rich, VersionsForm::Medium, VersionsForm::Short]
+                .into_iter()
+                .map(|form| versions_text(&model.versions, form, glyphs))
+                .find(|t| crate::ui::widgets::text::width(t) <= width)
+                .unwrap_or_else(|| versions_text(&model.versions, VersionsForm::Short, glyphs));
+            text_cell(text, theme.base)
+        }
+        Column::RequestsPerSecond => text_cell(model.requests_per_second.map_or(dash.into(), rate), theme.base),
+        Column::ErrorRatio => {
+            let style = level_style(theme, model.error_ratio, thresholds.error_ratio_warning, thresholds.error_ratio_critical);
+            text_cell(model.error_ratio.map_or(dash.into(), health::percent), style)
+        }
+        Column::LatencyP50 => text_cell(model.latency_p50_seconds.map_or(dash.into(), health::seconds), theme.base),
+        Column::LatencyP99 => {
+            let style = level_style(
+                theme,
+                model.latency_p99_seconds,
+                thresholds.latency_p99_warning_seconds,
+                thresholds.latency_p99_critical_seconds,
+            );
+            text_cell(model.latency_p99_seconds.map_or(dash.into(), health::seconds), style)
+        }
+        Column::History => Cell::from(sparkline(&model.history, width, glyphs.ramp)).style(theme.sparkline),
+        Column::Reason => {
+            let style = if model.status == Status::Ok { theme.muted } else { status_style(theme, model.status) };
+            text_cell(model.reason.clone(), style)
+        }
+    }
+}
+
+pub fn status_style(theme: &Theme, status: Status) -> Style {
+    match status {
+        Status::Ok => theme.ok,
+        Status::Warning => theme.warning,
+        Status::Critical => theme.critical,
+        Status::Unknown => theme.unknown,
+    }
+}
+
+fn level_style(theme: &Theme, value: Option<f64>, warning: f64, critical: f64) -> Style {
+    match value {
+        Some(v) if v >= critical => theme.critical,
+        Some(v) if v >= warning => theme.warning,
+        _ => theme.base,
+    }
+}
+
+/// `412`, `12.3`, `0.52` requests per second.
+pub fn rate(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else if r >= 10.0 {
+        format!("{r:.1}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VersionsForm {
+    /// `v7 champion 75% · v8 challenger 25%`
+    Rich,
+    /// `v7 75% v8 25%`
+    Medium,
+    /// `v7+v8`
+    Short,
+}
+
+fn versions_text(versions: &[VersionHealth], form: VersionsForm, glyphs: &Glyphs) -> String {
+    let name = |v: &VersionHealth| v.version.as_ref().map_or_else(|| glyphs.dash.to_string(), |s| format!("v{s}"));
+    let share = |v: &VersionHealth| v.traffic_share.map(|s| format!("{:.0}%", s * 100.0));
+    if versions.is_empty() {
+        return glyphs.dash.to_string();
+    }
+    match form {
+        VersionsForm::Rich => {
+            let sep = if glyphs.ascii { " / " } else { " · " };
+            versions
+                .iter()
+                .map(|v| {
+                    let mut parts = vec![name(v)];
+                    parts.extend(v.aliases.iter().cloned());
+                    if versions.len() > 1 {
+                        parts.extend(share(v));
+                    }
+                    parts.join(" ")
+                })
+                .collect::<Vec<_>>()
+                .join(sep)
+        }
+        VersionsForm::Medium => versions
+            .iter()
+            .map(|v| match (versions.len() > 1, share(v)) {
+                (true, Some(s)) => format!("{} {s}", name(v)),
+                _ => name(v),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        VersionsForm::Short => versions.iter().map(name).collect::<Vec<_>>().join("+"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_terminals_drop_columns_by_priority_and_keep_the_essentials() {
+        let names = |cols: Vec<(ColumnSpec, u16)>| cols.iter().map(|(s, _)| s.column).collect::<Vec<_>>();
+        let at80 = names(fit_columns(80, 20, 24));
+        assert!(at80.contains(&Column::Model) && at80.contains(&Column::ErrorRatio) && at80.contains(&Column::Reason));
+        assert!(!at80.contains(&Column::Environment) || at80.contains(&Column::LatencyP50));
+        let at40 = names(fit_columns(40, 20, 24));
+        assert_eq!(at40[..2], [Column::Status, Column::Model]);
+        let at200 = fit_columns(200, 20, 24);
+        assert_eq!(at200.len(), Column::ALL.len());
+        let used: u16 = at200.iter().map(|(_, w)| w).sum::<u16>() + SPACING * (at200.len() as u16 - 1);
+        assert_eq!(used, 200, "the reason column takes the slack");
+    }
+
+    #[test]
+    fn versions_read_richly_when_there_is_room() {
+        let v = |name: &str, alias: &str, share: f64| VersionHealth {
+            version: Some(name.into()),
+            aliases: vec![alias.into()],
+            traffic_share: Some(share),
+            requests_per_second: Some(1.0),
+            error_ratio: None,
+            latency_p50_seconds: None,
+            latency_p99_seconds: None,
+            status: Status::Ok,
+        };
+        let both = [v("7", "champion", 0.75), v("8", "challenger", 0.25)];
+        let g = Glyphs::UNICODE;
+        assert_eq!(versions_text(&both, VersionsForm::Rich, &g), "v7 champion 75% · v8 challenger 25%");
+        assert_eq!(versions_text(&both, VersionsForm::Medium, &g), "v7 75% v8 25%");
+        assert_eq!(versions_text(&both, VersionsForm::Short, &g), "v7+v8");
+        assert_eq!(versions_text(&both[..1], VersionsForm::Rich, &g), "v7 champion");
+    }
+
+    #[test]
+    fn rates_keep_three_significant_digits() {
+        assert_eq!(rate(412.4), "412");
+        assert_eq!(rate(12.34), "12.3");
+        assert_eq!(rate(0.523), "0.52");
+    }
+}

@@ -1,0 +1,4 @@
+//! Small reusable drawing pieces.
+
+pub mod sparkline;
+pub mod text;

@@ -1,0 +1,219 @@
+//! The command-line contract, through the real binary.
+
+mod support;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const AT: &str = "2026-11-23T14:00:00Z";
+
+fn vigil(home: &tempfile::TempDir) -> Command {
+    let mut std_cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+    support::isolate(&mut std_cmd, home.path());
+    Command::from_std(std_cmd)
+}
+
+fn json_of(output: &[u8]) -> Value {
+    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+#[test]
+fn status_json_has_the_contract_fields_and_exits_1_on_critical() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(["status", "--demo", "--scenario", "bad-deploy", "--at", AT, "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json = json_of(&out);
+    assert_eq!(json["at"], "2026-11-23T14:00:00Z");
+    assert_eq!(json["context"], "demo");
+    let models = json["models"].as_array().unwrap();
+    assert_eq!(models.len(), 12);
+    for model in models {
+        for key in [
+            "model",
+            "status",
+            "reason",
+            "requests_per_second",
+            "error_ratio",
+            "latency_p50_seconds",
+            "latency_p99_seconds",
+            "versions",
+            "source",
+            "age_seconds",
+        ] {
+            assert!(model.get(key).is_some(), "model has `{key}`: {model}");
+        }
+        for version in model["versions"].as_array().unwrap() {
+            for key in ["version", "aliases", "traffic_share", "requests_per_second", "error_ratio", "latency_p99_seconds"]
+            {
+                assert!(version.get(key).is_some(), "version has `{key}`: {version}");
+            }
+        }
+    }
+    let fraud = models.iter().find(|m| m["model"] == "fraud-detector").expect("fraud-detector is in the demo");
+    assert_eq!(fraud["status"], "critical");
+    assert_eq!(fraud["source"], "demo (bad-deploy)");
+    let shares: f64 = fraud["versions"].as_array().unwrap().iter().map(|v| v["traffic_share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "traffic shares add up to 1, got {shares}");
+}
+
+#[test]
+fn status_of_a_calm_fleet_exits_0_and_is_deterministic() {
+    let home = tempfile::tempdir().unwrap();
+    let run = || {
+        vigil(&home).args(["status", "--demo", "--at", AT, "--format", "json"]).assert().code(0).get_output().stdout.clone()
+    };
+    let first = run();
+    assert_eq!(first, run(), "the same seed and instant give the same numbers");
+    let json = json_of(&first);
+    assert!(json["models"].as_array().unwrap().iter().all(|m| m["status"] == "ok"));
+}
+
+#[test]
+fn status_table_and_model_filter() {
+    let home = tempfile::tempdir().unwrap();
+    vigil(&home)
+        .args(["status", "--demo", "--scenario", "bad-deploy", "--at", AT, "--model", "fraud-detector"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("critical  fraud-detector").and(predicate::str::contains("churn").not()));
+    vigil(&home)
+        .args(["status", "--demo", "--at", AT, "--model", "fraud-detectr"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no model named fraud-detectr in context demo (did you mean fraud-detector?)"));
+}
+
+#[test]
+fn render_prints_one_frame_of_the_requested_size() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(["render", "--view", "fleet", "--size", "100x30", "--demo", "--scenario", "bad-deploy", "--at", AT])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 30);
+    assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 100));
+    assert!(text.contains("AT 2026-11-23 14:00:00Z (time travel)"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn render_help_and_single_model() {
+    let home = tempfile::tempdir().unwrap();
+    vigil(&home)
+        .args(["render", "--view", "help", "--demo", "--at", AT])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("keys · fleet"));
+    vigil(&home)
+        .args(["render", "--view", "fleet", "--demo", "--at", AT, "--model", "credit-risk-scorer"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("credit-risk-scorer").and(predicate::str::contains("fraud-detector").not()));
+}
+
+#[test]
+fn demo_options_need_demo() {
+    let home = tempfile::tempdir().unwrap();
+    vigil(&home)
+        .args(["status", "--scenario", "calm"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--scenario, --models and --seed go with --demo"));
+    vigil(&home)
+        .args(["status", "--demo", "--scenario", "calmm"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("calm"));
+}
+
+#[test]
+fn without_config_the_console_says_how_to_start() {
+    let home = tempfile::tempdir().unwrap();
+    vigil(&home).arg("status").assert().code(2).stderr(predicate::str::contains("vigil demo"));
+}
+
+#[test]
+fn bad_at_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    vigil(&home)
+        .args(["status", "--demo", "--at", "yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--at `yesterday` is neither"));
+}
+
+#[test]
+fn config_check_accepts_the_example_and_reports_every_problem_with_file_line_and_key() {
+    let home = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    vigil(&home).args(["config", "check", "--config", example]).assert().success().stdout(predicate::str::starts_with("ok"));
+
+    let bad = home.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "default_context = \"prod\"\n[contexts.prod]\nread_onyl = true\nprometheus = { url = \"http://p:9090\", token = \"s3cr3t\" }\n",
+    )
+    .unwrap();
+    let assert = vigil(&home).args(["config", "check", "--config"]).arg(&bad).assert().code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let file = bad.display().to_string();
+    assert!(stderr.contains(&format!("{file}:3:1: contexts.prod.read_onyl: unknown key")), "{stderr}");
+    assert!(stderr.contains("did you mean `read_only`?"), "{stderr}");
+    assert!(stderr.contains("contexts.prod.prometheus.token"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t"), "the secret is never echoed: {stderr}");
+}
+
+#[test]
+fn config_check_reports_bad_user_themes_and_keymaps() {
+    let home = tempfile::tempdir().unwrap();
+    let keymaps = home.path().join("config/vigil/keymaps");
+    std::fs::create_dir_all(&keymaps).unwrap();
+    std::fs::write(keymaps.join("default.toml"), "[fleet]\nfilter = \"s\"\n").unwrap();
+    vigil(&home)
+        .args(["config", "check"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("default.toml").and(predicate::str::contains("sort_next")));
+}
+
+#[test]
+fn config_paths_lists_what_vigil_reads_and_writes() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home).args(["config", "paths"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    let root = home.path().display().to_string();
+    assert!(text.contains(&format!("{root}/config/vigil/config.toml")), "{text}");
+    assert!(text.contains(&format!("{root}/state/vigil/vigil.log")), "{text}");
+    assert!(text.contains("themes"), "{text}");
+}
+
+#[test]
+fn keys_themes_and_completions() {
+    let home = tempfile::tempdir().unwrap();
+    vigil(&home).arg("keys").assert().success().stdout(predicate::str::contains("sort_next").and(predicate::str::contains("[fleet]")));
+    vigil(&home).args(["keys", "--keymap", "vim"]).assert().success().stdout(predicate::str::contains("keymap vim"));
+    vigil(&home)
+        .arg("themes")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("* dark").and(predicate::str::contains("16-colour")));
+    vigil(&home).args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("_vigil"));
+}
+
+#[test]
+fn later_commands_do_not_exist_yet() {
+    let home = tempfile::tempdir().unwrap();
+    for cmd in ["slo", "drift", "playbook", "incident", "export", "audit", "lab"] {
+        vigil(&home).arg(cmd).assert().code(2);
+    }
+}

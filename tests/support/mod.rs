@@ -1,0 +1,90 @@
+//! Shared test helpers: a console state over the embedded lab at a fixed
+//! instant, and an isolated environment for running the real binary.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use vigil::app::keymap::Keymap;
+use vigil::app::state::{AppState, Session};
+use vigil::collect::Feed;
+use vigil::core::health::HealthThresholds;
+use vigil::lab::{LabOptions, Scenario, Simulator};
+use vigil::sources::FleetQuery;
+use vigil::ui::glyphs::Glyphs;
+use vigil::ui::theme::Theme;
+
+/// The instant every snapshot is taken at (a weekday afternoon, UTC).
+pub fn fixed_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T14:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+pub struct StateOptions {
+    pub scenario: Scenario,
+    pub models: usize,
+    pub width: u16,
+    pub height: u16,
+    pub theme: Theme,
+    pub glyphs: Glyphs,
+    pub context: &'static str,
+    pub tint: Option<ratatui::style::Color>,
+}
+
+impl Default for StateOptions {
+    fn default() -> Self {
+        StateOptions {
+            scenario: Scenario::BadDeploy,
+            models: 12,
+            width: 80,
+            height: 24,
+            theme: Theme::load("dark", None).expect("the shipped dark theme loads"),
+            glyphs: Glyphs::UNICODE,
+            context: "demo",
+            tint: None,
+        }
+    }
+}
+
+/// The console as it looks once the lab's first snapshot has arrived.
+pub fn lab_state(options: StateOptions) -> AppState {
+    let now = fixed_now();
+    let simulator =
+        Simulator::new(LabOptions { seed: 42, scenario: options.scenario, models: options.models, anchor: now });
+    let metrics = simulator.fleet_metrics(&FleetQuery::at(now));
+    let session = Session {
+        context: options.context.into(),
+        read_only: None,
+        tint: options.tint,
+        pinned_at: None,
+        refresh: std::time::Duration::from_secs(15),
+        thresholds: HealthThresholds::default(),
+        contexts: vec!["demo".into()],
+        themes: Theme::builtin_names().iter().map(|s| s.to_string()).collect(),
+    };
+    let keymap = Arc::new(Keymap::load("default", None).expect("the shipped keymap loads"));
+    let mut state = AppState::new(session, options.theme, options.glyphs, keymap, "demo (bad-deploy)".into());
+    state.now = now;
+    state.width = options.width;
+    state.height = options.height;
+    let mut feed = Feed::empty("demo (bad-deploy)".into());
+    feed.latest = Some(Arc::new(metrics));
+    feed.latest_fetched_at = Some(now);
+    feed.attempts = 1;
+    state.apply_feed(feed);
+    state
+}
+
+/// Points every directory vigil uses into `dir`, so tests never touch the
+/// user's files and never depend on them.
+pub fn isolate(cmd: &mut std::process::Command, dir: &Path) {
+    cmd.env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("HOME", dir)
+        .env_remove("VIGIL_CONFIG")
+        .env_remove("NO_COLOR")
+        .env_remove("VIGIL_LOG");
+}

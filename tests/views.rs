@@ -1,0 +1,86 @@
+//! Snapshots of the fleet view and help overlay, drawn by the real view code
+//! into ratatui's TestBackend at 80×24 and 160×48.
+
+mod support;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use support::{StateOptions, lab_state};
+use vigil::app::action::Action;
+use vigil::app::update::on_action;
+use vigil::commands::render::frame_text;
+use vigil::lab::Scenario;
+use vigil::ui::glyphs::Glyphs;
+use vigil::ui::theme::Theme;
+
+#[test]
+fn fleet_view_at_80x24() {
+    let state = lab_state(StateOptions::default());
+    insta::assert_snapshot!(frame_text(&state, 80, 24));
+}
+
+#[test]
+fn fleet_view_at_160x48() {
+    let state = lab_state(StateOptions { width: 160, height: 48, ..Default::default() });
+    insta::assert_snapshot!(frame_text(&state, 160, 48));
+}
+
+#[test]
+fn fleet_view_in_ascii() {
+    let state = lab_state(StateOptions { glyphs: Glyphs::ASCII, ..Default::default() });
+    let text = frame_text(&state, 80, 24);
+    assert!(text.is_ascii(), "--ascii leaves no non-ASCII symbol on screen:\n{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn help_overlay_lists_the_keys_of_the_fleet_view() {
+    let mut state = lab_state(StateOptions::default());
+    on_action(&mut state, Action::Help);
+    let text = frame_text(&state, 80, 24);
+    for expected in ["filter rows", "sort by the next column", "quit vigil", "keymap default"] {
+        assert!(text.contains(expected), "help shows `{expected}`:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn filtered_and_sorted_fleet() {
+    let mut state = lab_state(StateOptions { width: 120, height: 30, ..Default::default() });
+    state.fleet.filter = vigil::app::fleet_table::Filter::parse("!detector");
+    state.fleet.recompute_rows();
+    on_action(&mut state, Action::SortNext);
+    insta::assert_snapshot!(frame_text(&state, 120, 30));
+}
+
+/// Under NO_COLOR no cell carries a colour, and meaning survives in glyphs,
+/// text and modifiers: the selected row is reversed, the header stands out.
+#[test]
+fn no_color_keeps_meaning_without_colour() {
+    let theme = Theme::load("dark", None).unwrap().monochrome();
+    let state = lab_state(StateOptions { theme, ..Default::default() });
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| vigil::ui::render(f, &state)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    for cell in buffer.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "a cell has a colour under NO_COLOR: {cell:?}"
+        );
+    }
+    let selected_row = 3; // header, title, column titles, then the first model
+    assert!(buffer[(10, selected_row)].modifier.contains(Modifier::REVERSED), "the cursor row is reversed");
+    assert!(buffer[(2, 0)].modifier.contains(Modifier::REVERSED), "the header bar is reversed");
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains('✖'), "critical models keep their glyph:\n{text}");
+    insta::assert_snapshot!(format!("{buffer:?}"));
+}
+
+#[test]
+fn a_thousand_models_render_only_what_fits() {
+    let state = lab_state(StateOptions { scenario: Scenario::Calm, models: 1000, width: 200, height: 60, ..Default::default() });
+    let text = frame_text(&state, 200, 60);
+    assert_eq!(text.lines().count(), 60);
+    assert!(text.contains("1000 models"), "{text}");
+}
