@@ -25,7 +25,7 @@ use toml::de::{DeString, DeValue};
 use crate::app::action::{Action, Mode};
 use crate::core::diagnostic::{Diagnostic, did_you_mean};
 
-use self::data_file::{Kind, Source};
+use self::data_file::{Kind, Problems, Source};
 
 /// The mode stacks the event loop uses: the first mode that binds a key wins.
 /// A key may appear only once within a stack, so the order never matters for
@@ -427,30 +427,6 @@ struct Layer {
     actions: Vec<(Action, Vec<Bound>)>,
 }
 
-/// Diagnostics with the order they are shown in: by file, then position.
-#[derive(Default)]
-struct Problems(Vec<(usize, usize, Diagnostic)>);
-
-impl Problems {
-    fn push(&mut self, file: usize, offset: usize, diagnostic: Diagnostic) {
-        self.0.push((file, offset, diagnostic));
-    }
-
-    fn extend(&mut self, file: usize, diagnostics: Vec<Diagnostic>) {
-        for d in diagnostics {
-            self.0.push((file, 0, d));
-        }
-    }
-
-    fn into_result<T>(mut self, value: T) -> Result<T, Vec<Diagnostic>> {
-        if self.0.is_empty() {
-            return Ok(value);
-        }
-        self.0.sort_by_key(|(file, offset, d)| (*file, d.line, d.column, *offset));
-        Err(self.0.into_iter().map(|(_, _, d)| d).collect())
-    }
-}
-
 fn parse_layer(source: &Source, file: usize, problems: &mut Problems) -> Layer {
     let mut layer = Layer { extends: None, actions: Vec::new() };
     let table = match source.parse() {
@@ -799,6 +775,30 @@ pub(crate) mod data_file {
                 source.at(offset, "extends", format!("no shipped {} named `{name}`", self.noun)).with_hint(hint),
             );
             None
+        }
+    }
+
+    /// Diagnostics from several files (0 = shipped, 1 = user), shown by file, then position.
+    #[derive(Default)]
+    pub(crate) struct Problems(Vec<(usize, usize, Diagnostic)>);
+
+    impl Problems {
+        pub(crate) fn push(&mut self, file: usize, offset: usize, diagnostic: Diagnostic) {
+            self.0.push((file, offset, diagnostic));
+        }
+
+        pub(crate) fn extend(&mut self, file: usize, diagnostics: Vec<Diagnostic>) {
+            for d in diagnostics {
+                self.0.push((file, 0, d));
+            }
+        }
+
+        pub(crate) fn into_result<T>(mut self, value: T) -> Result<T, Vec<Diagnostic>> {
+            if self.0.is_empty() {
+                return Ok(value);
+            }
+            self.0.sort_by_key(|(file, offset, d)| (*file, d.line, d.column, *offset));
+            Err(self.0.into_iter().map(|(_, _, d)| d).collect())
         }
     }
 
