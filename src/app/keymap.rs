@@ -23,7 +23,7 @@ use toml::Spanned;
 use toml::de::{DeString, DeValue};
 
 use crate::app::action::{Action, Mode};
-use crate::core::diagnostic::{Diagnostic, did_you_mean};
+use crate::core::diagnostic::{Diagnostic, did_you_mean, line_column};
 
 use self::data_file::{Kind, Problems, Source};
 
@@ -441,7 +441,7 @@ fn parse_layer(source: &Source, file: usize, problems: &mut Problems) -> Layer {
         let name: &str = key.get_ref();
         let offset = key.span().start;
         if name == "extends" {
-            layer.extends = KEYMAPS.extends(source, value, problems_for(problems, file));
+            layer.extends = KEYMAPS.extends(source, value, |offset, d| problems.push(file, offset, d));
             continue;
         }
         let Some(mode) = Mode::ALL.into_iter().find(|m| m.as_str() == name) else {
@@ -474,11 +474,6 @@ fn parse_layer(source: &Source, file: usize, problems: &mut Problems) -> Layer {
         }
     }
     layer
-}
-
-/// Adapts `Problems` for the shared data-file helpers, which report plain diagnostics.
-fn problems_for(problems: &mut Problems, file: usize) -> impl FnMut(usize, Diagnostic) + '_ {
-    move |offset, diagnostic| problems.push(file, offset, diagnostic)
 }
 
 fn parse_action(
@@ -601,7 +596,7 @@ fn check_clashes(effective: &BTreeMap<Action, Vec<Bound>>, sources: &[&Source], 
                 message.push_str(&format!(", and [{}] keys also work in [{}]", outer.as_str(), inner.as_str()));
             }
             let first_source = sources[first.file];
-            let (line, column) = crate::core::diagnostic::line_column(&first_source.text, first.offset);
+            let (line, column) = line_column(&first_source.text, first.offset);
             let place = if first.file == bound.file {
                 format!("line {line}:{column}")
             } else {
