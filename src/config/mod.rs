@@ -1,7 +1,8 @@
-//! The configuration file: contexts, endpoints, secret references, paths.
+//! The configuration file: contexts, endpoints, secrets references, paths.
 
 pub mod load;
 mod model;
 pub mod paths;
 
 pub use model::*;
+pub use paths::{PathEntry, Paths};
