@@ -3,6 +3,7 @@
 pub mod load;
 mod model;
 pub mod paths;
+mod select;
 
 pub use model::*;
 pub use paths::{PathEntry, Paths};
