@@ -166,6 +166,23 @@ mod tests {
     }
 
     #[test]
+    fn shipped_example_config_loads() {
+        let config = load_str("config.example.toml", include_str!("../../config.example.toml"))
+            .expect("config.example.toml is valid");
+        assert_eq!(config.contexts.keys().collect::<Vec<_>>(), ["lab", "prod"]);
+        let prod = &config.contexts["prod"];
+        assert_eq!(prod.refresh, secs(15));
+        assert_eq!(prod.environment.as_deref(), Some("production"));
+        assert_eq!(prod.health, HealthThresholds::default());
+        assert_eq!(prod.prometheus.as_ref().and_then(|p| p.timeout), Some(secs(10)));
+        assert_eq!(prod.slos.len(), 2);
+        let lab = &config.contexts["lab"];
+        assert_eq!(lab.lab, Some(LabSettings { scenario: "bad-deploy".into(), models: 12, seed: 42 }));
+        assert_eq!(lab.tint.as_deref(), Some("#005f00"));
+        assert!(!lab.read_only);
+    }
+
+    #[test]
     fn defaults_fill_what_a_minimal_file_leaves_out() {
         let config = load_str("min.toml", "[contexts.dev]\nlab = {}\n").unwrap();
         let dev = &config.contexts["dev"];
