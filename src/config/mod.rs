@@ -1,7 +1,21 @@
-//! The configuration file: contexts, endpoints, secret references, paths.
+//! The configuration file: contexts, endpoints, secrets references, paths.
+//!
+//! [`load`] reads and validates a file into a [`Config`], reporting every
+//! problem with its line, column and dotted key; [`paths`] says where vigil
+//! reads and writes its files.
 
 pub mod load;
 mod model;
 pub mod paths;
+mod reader;
+mod schema;
+mod select;
+mod url_check;
 
+pub use load::{format_report, load, load_or_default, load_str};
 pub use model::*;
+pub use paths::{PathEntry, Paths};
+
+/// Metric naming presets a context may choose (`preset = "kserve"`); each maps
+/// vigil's concepts to one model server's metric names.
+pub const PRESETS: &[&str] = &["generic", "kserve", "seldon", "mlserver", "triton", "bentoml", "torchserve", "ray"];
