@@ -20,7 +20,7 @@ use vigil::ui::glyphs::Glyphs;
 use vigil::ui::theme::Theme;
 
 fn state(models: usize) -> (AppState, Feed<vigil::core::fleet::FleetMetrics>) {
-    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-23T14:00:00Z").unwrap().with_timezone(&Utc);
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z").unwrap().with_timezone(&Utc);
     let sim = Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models, anchor: now });
     let metrics = sim.fleet_metrics(&FleetQuery::at(now));
     let session = Session {

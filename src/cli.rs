@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about = "A terminal console for the people who keep ML models running in production")]
+#[command(
+    name = "vigil",
+    version,
+    about = "A terminal console for the people who keep ML models running in production"
+)]
 #[command(propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]

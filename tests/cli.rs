@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const AT: &str = "2026-11-23T14:00:00Z";
+const AT: &str = "2026-11-20T14:00:00Z";
 
 fn vigil(home: &tempfile::TempDir) -> Command {
     let mut std_cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
@@ -29,7 +29,7 @@ fn status_json_has_the_contract_fields_and_exits_1_on_critical() {
         .stdout
         .clone();
     let json = json_of(&out);
-    assert_eq!(json["at"], "2026-11-23T14:00:00Z");
+    assert_eq!(json["at"], "2026-11-20T14:00:00Z");
     assert_eq!(json["context"], "demo");
     let models = json["models"].as_array().unwrap();
     assert_eq!(models.len(), 12);
@@ -49,7 +49,8 @@ fn status_json_has_the_contract_fields_and_exits_1_on_critical() {
             assert!(model.get(key).is_some(), "model has `{key}`: {model}");
         }
         for version in model["versions"].as_array().unwrap() {
-            for key in ["version", "aliases", "traffic_share", "requests_per_second", "error_ratio", "latency_p99_seconds"]
+            for key in
+                ["version", "aliases", "traffic_share", "requests_per_second", "error_ratio", "latency_p99_seconds"]
             {
                 assert!(version.get(key).is_some(), "version has `{key}`: {version}");
             }
@@ -66,7 +67,13 @@ fn status_json_has_the_contract_fields_and_exits_1_on_critical() {
 fn status_of_a_calm_fleet_exits_0_and_is_deterministic() {
     let home = tempfile::tempdir().unwrap();
     let run = || {
-        vigil(&home).args(["status", "--demo", "--at", AT, "--format", "json"]).assert().code(0).get_output().stdout.clone()
+        vigil(&home)
+            .args(["status", "--demo", "--at", AT, "--format", "json"])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone()
     };
     let first = run();
     assert_eq!(first, run(), "the same seed and instant give the same numbers");
@@ -82,11 +89,9 @@ fn status_table_and_model_filter() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("critical  fraud-detector").and(predicate::str::contains("churn").not()));
-    vigil(&home)
-        .args(["status", "--demo", "--at", AT, "--model", "fraud-detectr"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no model named fraud-detectr in context demo (did you mean fraud-detector?)"));
+    vigil(&home).args(["status", "--demo", "--at", AT, "--model", "fraud-detectr"]).assert().code(2).stderr(
+        predicate::str::contains("no model named fraud-detectr in context demo (did you mean fraud-detector?)"),
+    );
 }
 
 #[test]
@@ -102,7 +107,7 @@ fn render_prints_one_frame_of_the_requested_size() {
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count(), 30);
     assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 100));
-    assert!(text.contains("AT 2026-11-23 14:00:00Z (time travel)"), "{text}");
+    assert!(text.contains("AT 2026-11-20 14:00:00Z · time travel"), "{text}");
     insta::assert_snapshot!(text);
 }
 
@@ -156,7 +161,11 @@ fn bad_at_is_a_usage_error() {
 fn config_check_accepts_the_example_and_reports_every_problem_with_file_line_and_key() {
     let home = tempfile::tempdir().unwrap();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
-    vigil(&home).args(["config", "check", "--config", example]).assert().success().stdout(predicate::str::starts_with("ok"));
+    vigil(&home)
+        .args(["config", "check", "--config", example])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ok"));
 
     let bad = home.path().join("bad.toml");
     std::fs::write(
@@ -200,7 +209,11 @@ fn config_paths_lists_what_vigil_reads_and_writes() {
 #[test]
 fn keys_themes_and_completions() {
     let home = tempfile::tempdir().unwrap();
-    vigil(&home).arg("keys").assert().success().stdout(predicate::str::contains("sort_next").and(predicate::str::contains("[fleet]")));
+    vigil(&home)
+        .arg("keys")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sort_next").and(predicate::str::contains("[fleet]")));
     vigil(&home).args(["keys", "--keymap", "vim"]).assert().success().stdout(predicate::str::contains("keymap vim"));
     vigil(&home)
         .arg("themes")

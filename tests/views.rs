@@ -32,6 +32,10 @@ fn fleet_view_in_ascii() {
     let text = frame_text(&state, 80, 24);
     assert!(text.is_ascii(), "--ascii leaves no non-ASCII symbol on screen:\n{text}");
     insta::assert_snapshot!(text);
+    let mut state = state;
+    on_action(&mut state, Action::Help);
+    let help = frame_text(&state, 80, 24);
+    assert!(help.is_ascii(), "nor in the help overlay:\n{help}");
 }
 
 #[test]
@@ -79,7 +83,13 @@ fn no_color_keeps_meaning_without_colour() {
 
 #[test]
 fn a_thousand_models_render_only_what_fits() {
-    let state = lab_state(StateOptions { scenario: Scenario::Calm, models: 1000, width: 200, height: 60, ..Default::default() });
+    let state = lab_state(StateOptions {
+        scenario: Scenario::Calm,
+        models: 1000,
+        width: 200,
+        height: 60,
+        ..Default::default()
+    });
     let text = frame_text(&state, 200, 60);
     assert_eq!(text.lines().count(), 60);
     assert!(text.contains("1000 models"), "{text}");

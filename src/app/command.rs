@@ -73,8 +73,9 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
         (kind, Some(value)) => {
             let known = vocabulary.values(kind);
             if !known.contains(&value) {
-                let hint =
-                    did_you_mean(value, known.iter().copied()).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                let hint = did_you_mean(value, known.iter().copied())
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
                 return Err(format!("no {} named `{value}`{hint}; known: {}", noun(kind), known.join(", ")));
             }
             Ok(match kind {
@@ -134,7 +135,10 @@ mod tests {
         assert_eq!(parse("ctx prod", &v), Ok(Command::Context("prod".into())));
         assert_eq!(parse("theme light", &v), Ok(Command::Theme("light".into())));
         assert_eq!(parse("flete", &v), Err("unknown command :flete (did you mean :fleet?)".into()));
-        assert_eq!(parse("ctx prd", &v), Err("no context named `prd` (did you mean prod?); known: demo, prod, staging".into()));
+        assert_eq!(
+            parse("ctx prd", &v),
+            Err("no context named `prd` (did you mean prod?); known: demo, prod, staging".into())
+        );
         assert_eq!(parse("ctx", &v), Err(":ctx needs a name: demo, prod, staging".into()));
         assert_eq!(parse("fleet now", &v), Err(":fleet takes no argument (got `now`)".into()));
     }

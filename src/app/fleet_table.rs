@@ -52,6 +52,15 @@ impl Column {
         }
     }
 
+    /// For narrow columns.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Column::History => "1H",
+            Column::Versions => "VERS",
+            other => other.title(),
+        }
+    }
+
     /// Long name for the sort indicator and help.
     pub fn label(self) -> &'static str {
         match self {
@@ -142,10 +151,11 @@ impl Filter {
         if pattern.is_empty() {
             return None;
         }
-        let (matcher, regex_error) = match regex::RegexBuilder::new(pattern).case_insensitive(true).size_limit(1 << 20).build() {
-            Ok(re) => (Matcher::Regex(re), None),
-            Err(e) => (Matcher::Literal(pattern.to_lowercase()), Some(first_line(&e.to_string()))),
-        };
+        let (matcher, regex_error) =
+            match regex::RegexBuilder::new(pattern).case_insensitive(true).size_limit(1 << 20).build() {
+                Ok(re) => (Matcher::Regex(re), None),
+                Err(e) => (Matcher::Literal(pattern.to_lowercase()), Some(first_line(&e.to_string()))),
+            };
         Some(Filter { text: typed.to_string(), inverted, matcher, regex_error })
     }
 

@@ -151,7 +151,11 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     Ok(stats)
 }
 
-fn spawn(setup: &Setup, source: Arc<dyn crate::sources::MetricsSource>, context: &crate::config::Context) -> Collector<FleetMetrics> {
+fn spawn(
+    setup: &Setup,
+    source: Arc<dyn crate::sources::MetricsSource>,
+    context: &crate::config::Context,
+) -> Collector<FleetMetrics> {
     collect::spawn_fleet(source, Schedule { refresh: context.refresh, at: setup.at, timeout: FETCH_TIMEOUT })
 }
 

@@ -72,7 +72,7 @@ impl FleetTable {
     pub fn selected_model(&self) -> Option<&str> {
         let report = self.report.as_ref()?;
         let index = *self.rows.get(self.selected)?;
-        Some(report.models[index].model.as_str())
+        report.models.get(index).map(|m| m.model.as_str())
     }
 
     /// Keeps the cursor inside a window of `height` rows starting at `offset`.
@@ -140,9 +140,16 @@ pub enum Freshness {
     Loading,
     /// Pinned to a past instant with `--at`.
     Pinned(DateTime<Utc>),
-    Live { updated: DateTime<Utc> },
-    Stale { age_seconds: u64, error: Option<String> },
-    Unreachable { error: String },
+    Live {
+        updated: DateTime<Utc>,
+    },
+    Stale {
+        age_seconds: u64,
+        error: Option<String>,
+    },
+    Unreachable {
+        error: String,
+    },
 }
 
 pub struct AppState {
@@ -189,9 +196,12 @@ impl AppState {
     /// Takes in a new feed value: judges every model and rebuilds the rows.
     pub fn apply_feed(&mut self, feed: Feed<FleetMetrics>) {
         if let Some(metrics) = &feed.latest {
-            let age = (self.now - metrics.at).num_milliseconds() as f64 / 1000.0;
+            // How far the data lags behind the instant it was asked for.
+            let asked_for = self.session.pinned_at.unwrap_or(self.now);
+            let age = (asked_for - metrics.at).num_milliseconds() as f64 / 1000.0;
             let provenance = Provenance { source: feed.source_name.clone(), age_seconds: Some(age.max(0.0)) };
-            self.fleet.report = Some(build_report(metrics, &self.session.context, &self.session.thresholds, &provenance));
+            self.fleet.report =
+                Some(build_report(metrics, &self.session.context, &self.session.thresholds, &provenance));
         }
         self.feed = feed;
         self.fleet.recompute_rows();

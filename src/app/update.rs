@@ -18,7 +18,10 @@ use crate::ui::theme::Theme;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     Feed(Feed<FleetMetrics>),
     /// The wall clock moved (sent only while something time-dependent is shown).
     Clock(DateTime<Utc>),
@@ -257,7 +260,8 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
     match prompt.kind {
         PromptKind::Filter => {
             if let Some(error) = state.fleet.filter.as_ref().and_then(|f| f.regex_error.clone()) {
-                state.flash = Some(Flash { text: format!("not a regex ({error}); matching the text literally"), is_error: true });
+                state.flash =
+                    Some(Flash { text: format!("not a regex ({error}); matching the text literally"), is_error: true });
             }
             Outcome::redraw()
         }

@@ -134,7 +134,12 @@ mod tests {
                 if self.fail_every_other && n % 2 == 1 {
                     return Err(SourceError { source_name: "scripted".into(), message: "connection refused".into() });
                 }
-                Ok(FleetMetrics { at: query.at, rate_window_seconds: 300.0, history_step_seconds: 60.0, models: vec![] })
+                Ok(FleetMetrics {
+                    at: query.at,
+                    rate_window_seconds: 300.0,
+                    history_step_seconds: 60.0,
+                    models: vec![],
+                })
             })
         }
     }
@@ -157,7 +162,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_source_times_out_instead_of_hanging() {
-        let source = Arc::new(Scripted { calls: AtomicU64::new(0), fail_every_other: false, delay: Duration::from_secs(30) });
+        let source =
+            Arc::new(Scripted { calls: AtomicU64::new(0), fail_every_other: false, delay: Duration::from_secs(30) });
         let collector = spawn_fleet(source, schedule(None, Duration::from_millis(30)));
         let mut feed = collector.feed.clone();
         let f = feed.wait_for(|f| f.attempts >= 1).await.unwrap().clone();

@@ -57,7 +57,7 @@ pub fn check(setup_options: crate::cli::GlobalOptions) -> Result<u8, Failure> {
         println!("{}", summary(&config, &checked, &themes, &keymaps));
         Ok(0)
     } else {
-        eprint!("{}", config::load::format_report(&problems));
+        eprintln!("{}", config::load::format_report(&problems));
         Ok(2)
     }
 }
@@ -87,7 +87,10 @@ fn user_files(dir: &Path) -> Vec<String> {
         .flatten()
         .filter_map(|e| {
             let path = e.path();
-            (path.extension()? == "toml").then(|| path.file_stem()?.to_string_lossy().into_owned())?
+            if path.extension()? != "toml" {
+                return None;
+            }
+            Some(path.file_stem()?.to_string_lossy().into_owned())
         })
         .collect();
     names.sort();

@@ -17,15 +17,14 @@ use crate::sources::{FleetQuery, MetricsSource};
 /// How long a one-shot command waits for a source.
 pub const ONE_SHOT_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Fetches the fleet once, at `--at` or now. Unreachable sources exit 3.
-pub async fn fetch_fleet(
-    source: &Arc<dyn MetricsSource>,
-    at: Option<chrono::DateTime<Utc>>,
-) -> Result<FleetMetrics, Failure> {
-    let query = FleetQuery::at(at.unwrap_or_else(Utc::now));
+/// Fetches the fleet once, as of `at`. Unreachable sources exit 3.
+pub async fn fetch_fleet(source: &Arc<dyn MetricsSource>, at: chrono::DateTime<Utc>) -> Result<FleetMetrics, Failure> {
+    let query = FleetQuery::at(at);
     match tokio::time::timeout(ONE_SHOT_TIMEOUT, source.fleet(&query)).await {
         Ok(Ok(metrics)) => Ok(metrics),
         Ok(Err(e)) => Err(Failure::unreachable(e.to_string())),
-        Err(_) => Err(Failure::unreachable(format!("{}: no answer within {}s", source.name(), ONE_SHOT_TIMEOUT.as_secs()))),
+        Err(_) => {
+            Err(Failure::unreachable(format!("{}: no answer within {}s", source.name(), ONE_SHOT_TIMEOUT.as_secs())))
+        }
     }
 }

@@ -7,7 +7,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use crate::app::fleet_table::Filter;
 use crate::app::state::AppState;
 use crate::cli::{RenderArgs, ViewName};
 use crate::collect::Feed;
@@ -25,7 +24,7 @@ pub async fn run(setup: &Setup, args: &RenderArgs) -> Result<u8, Failure> {
 pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failure> {
     let context = setup.initial_context()?;
     let source = setup.metrics_source(&context)?;
-    let metrics = super::fetch_fleet(&source, setup.at).await?;
+    let metrics = super::fetch_fleet(&source, setup.at.unwrap_or_else(chrono::Utc::now)).await?;
     let mut state = AppState::new(
         setup.session(&context),
         setup.theme(&setup.theme_name())?,
@@ -47,7 +46,6 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
     if let Some(model) = &args.model {
         let report = state.fleet.report.as_mut().expect("a report was just applied");
         super::status::select_model(report, model)?;
-        state.fleet.filter = Filter::parse(&format!("^{}$", regex::escape(model)));
         state.fleet.recompute_rows();
     }
     state.help_open = args.view == ViewName::Help;

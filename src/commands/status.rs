@@ -12,8 +12,10 @@ use crate::ui::views::fleet::rate;
 pub async fn run(setup: &Setup, args: &StatusArgs) -> Result<u8, Failure> {
     let context = setup.initial_context()?;
     let source = setup.metrics_source(&context)?;
-    let metrics = super::fetch_fleet(&source, setup.at).await?;
-    let age = (chrono::Utc::now() - metrics.at).num_milliseconds() as f64 / 1000.0;
+    let asked_for = setup.at.unwrap_or_else(chrono::Utc::now);
+    let metrics = super::fetch_fleet(&source, asked_for).await?;
+    // How far the data lags behind the instant it was asked for.
+    let age = (asked_for - metrics.at).num_milliseconds() as f64 / 1000.0;
     let provenance = Provenance { source: source.name(), age_seconds: Some(age.max(0.0)) };
     let mut report = build_report(&metrics, &context.name, &context.health, &provenance);
     if let Some(model) = &args.model {
@@ -52,7 +54,8 @@ pub fn table(report: &FleetReport) -> String {
                 .map(|v| {
                     let name = v.version.as_ref().map_or_else(dash, |s| format!("v{s}"));
                     let share = v.traffic_share.map(|s| format!(" {:.0}%", s * 100.0)).unwrap_or_default();
-                    let aliases = if v.aliases.is_empty() { String::new() } else { format!(" {}", v.aliases.join(",")) };
+                    let aliases =
+                        if v.aliases.is_empty() { String::new() } else { format!(" {}", v.aliases.join(",")) };
                     format!("{name}{aliases}{share}")
                 })
                 .collect();

@@ -210,7 +210,7 @@ fn judge(error_ratio: Option<f64>, p99: Option<f64>, t: &HealthThresholds, versi
         if let Some((status, limit)) = level {
             out.push(Finding {
                 status,
-                text: format!("{prefix}errors {} ≥ {}", percent(ratio), percent(limit)),
+                text: format!("{prefix}errors {} ≥ {}", percent(ratio), percent_compact(limit)),
                 model_wide: version.is_none(),
             });
         }
@@ -244,6 +244,13 @@ pub fn percent(ratio: f64) -> String {
     } else {
         format!("{p:.1}%")
     }
+}
+
+/// A threshold as short as it can be said: `0.05` → `5%`, `0.005` → `0.5%`.
+pub fn percent_compact(ratio: f64) -> String {
+    let text = format!("{:.3}", ratio * 100.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
 }
 
 /// `0.0421` → `42ms`, `1.5` → `1.50s`.
@@ -304,7 +311,7 @@ mod tests {
         let m = model(vec![version("3", 80.0, 0.0, 0.1), version("4", 20.0, 2.4, 0.1)], 0.1);
         let h = assess(&m, &HealthThresholds::default(), &provenance());
         assert_eq!(h.status, Status::Critical);
-        assert_eq!(h.reason, "v4 errors 12.0% ≥ 5.00%");
+        assert_eq!(h.reason, "v4 errors 12.0% ≥ 5%");
         assert!((h.error_ratio.unwrap() - 0.024).abs() < 1e-12);
         assert_eq!(h.versions[1].status, Status::Critical);
         assert_eq!(h.versions[0].status, Status::Ok);
@@ -341,5 +348,8 @@ mod tests {
         assert_eq!(percent(0.5), "50.0%");
         assert_eq!(seconds(0.042), "42ms");
         assert_eq!(seconds(1.5), "1.50s");
+        assert_eq!(percent_compact(0.05), "5%");
+        assert_eq!(percent_compact(0.005), "0.5%");
+        assert_eq!(percent_compact(0.0125), "1.25%");
     }
 }

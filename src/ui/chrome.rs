@@ -15,6 +15,9 @@ use crate::core::duration::format_age;
 use crate::ui::views::fleet::status_style;
 use crate::ui::widgets::text::truncate;
 
+/// ` vigil │ ctx prod [read-only] │ ✖1 ▲2 ✔9 │ live · 10:42:13Z │ demo (calm)`
+/// The source goes last and is left out first when the terminal is narrow:
+/// the context, the verdicts and the data's freshness always stay.
 pub fn header(frame: &mut Frame, state: &AppState, area: Rect) {
     let theme = &state.theme;
     let glyphs = &state.glyphs;
@@ -26,45 +29,68 @@ pub fn header(frame: &mut Frame, state: &AppState, area: Rect) {
     let mut spans = vec![
         Span::styled(" vigil", bar.add_modifier(Modifier::BOLD)),
         sep.clone(),
-        Span::styled(format!("ctx {}", state.session.context), bar.add_modifier(Modifier::BOLD)),
+        Span::styled(format!("ctx {}", glyphs.text(&state.session.context)), bar.add_modifier(Modifier::BOLD)),
     ];
     if state.session.read_only.is_some() {
         spans.push(Span::styled(" [read-only]", bar));
     }
-    spans.push(sep.clone());
-    spans.push(Span::styled(state.source_name.clone(), bar));
+    if let Some(report) = &state.fleet.report {
+        spans.push(sep.clone());
+        let counts: Vec<Span> = STATUS_ORDER
+            .iter()
+            .filter(|s| report.count(**s) > 0)
+            .map(|&status| {
+                // On a tint the status colours would clash: keep the glyphs, drop the colour.
+                let style = match state.session.tint {
+                    Some(_) => bar,
+                    None => bar.patch(status_style(theme, status)),
+                };
+                Span::styled(
+                    format!("{}{}", glyphs.status(status), report.count(status)),
+                    style.add_modifier(Modifier::BOLD),
+                )
+            })
+            .collect();
+        for (i, span) in counts.into_iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" ", bar));
+            }
+            spans.push(span);
+        }
+    }
     spans.push(sep.clone());
     spans.push(freshness_span(state, bar));
-    if let Some(report) = &state.fleet.report {
-        spans.push(sep);
-        for status in STATUS_ORDER {
-            let n = report.count(status);
-            if n > 0 {
-                let style = bar.patch(status_style(theme, status)).add_modifier(Modifier::BOLD);
-                let style = if state.session.tint.is_some() { bar.add_modifier(Modifier::BOLD) } else { style };
-                spans.push(Span::styled(format!("{}{n} ", glyphs.status(status)), style));
-            }
-        }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let source = format!("{}{}", sep.content, glyphs.text(&state.source_name));
+    if used + source.chars().count() <= area.width as usize {
+        spans.push(Span::styled(source, bar));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
 fn freshness_span(state: &AppState, bar: Style) -> Span<'static> {
     let theme = &state.theme;
+    let glyphs = &state.glyphs;
     match state.freshness() {
-        Freshness::Loading => Span::styled("loading…", bar),
+        Freshness::Loading => Span::styled(glyphs.text("loading…").into_owned(), bar),
         Freshness::Pinned(at) => Span::styled(
-            format!("AT {} (time travel)", at.format("%Y-%m-%d %H:%M:%SZ")),
+            glyphs.text(&format!("AT {} · time travel", at.format("%Y-%m-%d %H:%M:%SZ"))).into_owned(),
             bar.add_modifier(Modifier::BOLD | Modifier::REVERSED),
         ),
-        Freshness::Live { updated } => Span::styled(format!("live · {}", updated.format("%H:%M:%SZ")), bar),
+        Freshness::Live { updated } => {
+            Span::styled(glyphs.text(&format!("live · {}", updated.format("%H:%M:%SZ"))).into_owned(), bar)
+        }
         Freshness::Stale { age_seconds, error } => {
-            let reason = error.map(|e| format!(": {e}")).unwrap_or_default();
-            Span::styled(format!("STALE {}{reason}", format_age(age_seconds as f64)), bar.patch(theme.warning).add_modifier(Modifier::BOLD))
+            let reason = error.map(|e| format!(": {}", glyphs.text(&e))).unwrap_or_default();
+            Span::styled(
+                format!("STALE {}{reason}", format_age(age_seconds as f64)),
+                bar.patch(theme.warning).add_modifier(Modifier::BOLD),
+            )
         }
-        Freshness::Unreachable { error } => {
-            Span::styled(format!("UNREACHABLE: {error}"), bar.patch(theme.critical).add_modifier(Modifier::BOLD))
-        }
+        Freshness::Unreachable { error } => Span::styled(
+            format!("UNREACHABLE: {}", glyphs.text(&error)),
+            bar.patch(theme.critical).add_modifier(Modifier::BOLD),
+        ),
     }
 }
 
@@ -77,9 +103,11 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
     spans.push(Span::styled(format!(" {total} models"), theme.muted));
     let sort = state.fleet.sort;
     let arrow = if sort.descending { state.glyphs.descending } else { state.glyphs.ascending };
-    spans.push(Span::styled(format!(" · sort {} {arrow}", sort.column.label()), theme.muted));
+    let dot = state.glyphs.text(" · ");
+    spans.push(Span::styled(format!("{dot}sort {} {arrow}", sort.column.label()), theme.muted));
     if let Some(filter) = &state.fleet.filter {
-        spans.push(Span::styled(format!(" · filter /{}/ {} of {total}", filter.text, state.fleet.rows.len()), theme.accent));
+        let text = format!("{dot}filter /{}/ {} of {total}", state.glyphs.text(&filter.text), state.fleet.rows.len());
+        spans.push(Span::styled(text, theme.accent));
         if filter.regex_error.is_some() {
             spans.push(Span::styled(" (literal)", theme.warning));
         }
@@ -93,11 +121,16 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
     if let Some(prompt) = &state.prompt {
         let (sigil, hint) = match prompt.kind {
             PromptKind::Command => (":", completion_hint(state)),
-            PromptKind::Filter => ("/", " regex · /! inverts · enter keeps · esc cancels".to_string()),
+            PromptKind::Filter => {
+                ("/", state.glyphs.text(" regex · /! inverts · enter keeps · esc cancels").into_owned())
+            }
         };
         let hint_width = hint.chars().count() as u16;
         let input_width = area.width.saturating_sub(1 + hint_width.min(area.width / 2));
-        frame.render_widget(Paragraph::new(Span::styled(sigil, theme.prompt.add_modifier(Modifier::BOLD))), Rect { width: 1, ..area });
+        frame.render_widget(
+            Paragraph::new(Span::styled(sigil, theme.prompt.add_modifier(Modifier::BOLD))),
+            Rect { width: 1, ..area },
+        );
         let mut input = prompt.input.clone();
         input.set_style(theme.prompt);
         input.set_cursor_line_style(Style::default());
@@ -109,12 +142,12 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
     }
     if let Some(flash) = &state.flash {
         let style = if flash.is_error { theme.error } else { theme.footer };
-        let text = truncate(&flash.text, area.width as usize, state.glyphs.ellipsis);
+        let text = truncate(&state.glyphs.text(&flash.text), area.width as usize, state.glyphs.ellipsis);
         frame.render_widget(Paragraph::new(Span::styled(format!(" {text}"), style)).style(theme.footer), area);
         return;
     }
     let actions: &[(Action, &str)] = if state.help_open {
-        &[(Action::CloseHelp, "close"), (Action::Quit, "quit")]
+        &[(Action::Back, "close"), (Action::Help, "close"), (Action::Quit, "quit")]
     } else {
         &[
             (Action::Help, "help"),
@@ -141,6 +174,6 @@ fn completion_hint(state: &AppState) -> String {
         let shown: Vec<&str> = prompt.completions.iter().take(5).map(|s| s.trim()).collect();
         format!(" tab: {}", shown.join(" | "))
     } else {
-        " tab completes · ↑↓ history".to_string()
+        state.glyphs.text(" tab completes · ↑↓ history").into_owned()
     }
 }

@@ -52,6 +52,30 @@ impl Glyphs {
         if ascii { Glyphs::ASCII } else { Glyphs::UNICODE }
     }
 
+    /// Text as this glyph set can show it: under `--ascii` the few
+    /// non-ASCII marks the views use (· … ≥ ↑↓ —) become ASCII; any other
+    /// non-ASCII character (from a label, say) becomes `?`.
+    pub fn text<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if !self.ascii || text.is_ascii() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '·' | '—' | '–' => out.push('-'),
+                '…' => out.push_str("..."),
+                '≥' => out.push_str(">="),
+                '≤' => out.push_str("<="),
+                '↑' => out.push_str("up"),
+                '↓' => out.push_str("down"),
+                '│' => out.push('|'),
+                c if c.is_ascii() => out.push(c),
+                _ => out.push('?'),
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
     pub fn status(&self, status: Status) -> &'static str {
         match status {
             Status::Ok => self.ok,
@@ -59,5 +83,17 @@ impl Glyphs {
             Status::Critical => self.critical,
             Status::Unknown => self.unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_text_replaces_the_marks_the_views_use() {
+        assert_eq!(Glyphs::ASCII.text("live · 10:00 — v8 errors 12% ≥ 5%…"), "live - 10:00 - v8 errors 12% >= 5%...");
+        assert_eq!(Glyphs::ASCII.text("modèle"), "mod?le");
+        assert_eq!(Glyphs::UNICODE.text("a · b"), "a · b");
     }
 }

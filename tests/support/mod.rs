@@ -18,7 +18,7 @@ use vigil::ui::theme::Theme;
 
 /// The instant every snapshot is taken at (a weekday afternoon, UTC).
 pub fn fixed_now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T14:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z").unwrap().with_timezone(&Utc)
 }
 
 pub struct StateOptions {

@@ -7,7 +7,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::app::fleet_table::Column;
@@ -33,38 +33,61 @@ struct ColumnSpec {
 const SPACING: u16 = 1;
 
 fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 10] {
-    let spec = |column, min, ideal, drop_order, right_aligned| ColumnSpec { column, min, ideal, drop_order, right_aligned };
+    let spec =
+        |column, min, ideal, drop_order, right_aligned| ColumnSpec { column, min, ideal, drop_order, right_aligned };
     [
         spec(Column::Status, 2, 2, 0, false),
         spec(Column::Model, 12, model_ideal.max(12), 0, false),
         spec(Column::Environment, 7, 7, 5, false),
-        spec(Column::Versions, 9, versions_ideal.max(9), 3, false),
-        spec(Column::RequestsPerSecond, 6, 7, 1, true),
+        spec(Column::Versions, 7, versions_ideal.max(7), 3, false),
+        spec(Column::RequestsPerSecond, 5, 7, 1, true),
         spec(Column::ErrorRatio, 6, 6, 1, true),
         spec(Column::LatencyP50, 5, 6, 6, true),
         spec(Column::LatencyP99, 5, 6, 2, true),
         spec(Column::History, 8, 20, 4, false),
-        spec(Column::Reason, 10, 60, 1, false),
+        spec(Column::Reason, 16, 60, 1, false),
     ]
 }
 
-/// Chooses the columns and their widths for `total` cells.
+/// Chooses the columns and their widths for `total` cells. The model name
+/// gets its full width (up to 24) before optional columns are kept; then
+/// columns are dropped in `drop_order` until the rest fits at minimum width.
 fn fit_columns(total: u16, model_ideal: u16, versions_ideal: u16) -> Vec<(ColumnSpec, u16)> {
     let mut chosen: Vec<ColumnSpec> = specs(model_ideal, versions_ideal).to_vec();
+    let floor = |c: &ColumnSpec| if c.column == Column::Model { c.ideal.min(24) } else { c.min };
     let needed = |cols: &[ColumnSpec]| -> u16 {
-        cols.iter().map(|c| c.min).sum::<u16>() + SPACING * cols.len().saturating_sub(1) as u16
+        cols.iter().map(floor).sum::<u16>() + SPACING * cols.len().saturating_sub(1) as u16
     };
     while needed(&chosen) > total && chosen.len() > 2 {
         let worst = chosen.iter().enumerate().max_by_key(|(i, c)| (c.drop_order, *i)).map(|(i, _)| i).unwrap_or(0);
         chosen.remove(worst);
     }
-    let mut widths: Vec<u16> = chosen.iter().map(|c| c.min).collect();
+    let mut widths: Vec<u16> = chosen.iter().map(floor).collect();
     let mut spare = total.saturating_sub(needed(&chosen));
-    // Grow in order of usefulness: names first, then serving versions, the
-    // sparkline, and finally the reason takes what is left.
-    for column in [Column::Model, Column::Versions, Column::RequestsPerSecond, Column::LatencyP50, Column::LatencyP99, Column::History, Column::Reason] {
+    if spare == 0 && needed(&chosen) > total {
+        // Narrower than even the essentials: let the model name give way.
+        if let Some(i) = chosen.iter().position(|c| c.column == Column::Model) {
+            let over = needed(&chosen) - total;
+            widths[i] = widths[i].saturating_sub(over).max(chosen[i].min.min(widths[i]));
+        }
+    }
+    // Grow in order of usefulness: names first, then enough of the reason to
+    // read a typical verdict ("v10 errors 10.4% ≥ 5%"), serving versions,
+    // the numbers, the sparkline; finally the reason takes what is left.
+    let mut reason_target = chosen.iter().position(|c| c.column == Column::Reason);
+    for column in [
+        Column::Model,
+        Column::Reason,
+        Column::Versions,
+        Column::RequestsPerSecond,
+        Column::LatencyP50,
+        Column::LatencyP99,
+        Column::History,
+        Column::Reason,
+    ] {
         if let Some(i) = chosen.iter().position(|c| c.column == column) {
-            let grow = chosen[i].ideal.saturating_sub(widths[i]).min(spare);
+            let ideal = if reason_target.take_if(|r| *r == i).is_some() { 24 } else { chosen[i].ideal };
+            let grow = ideal.saturating_sub(widths[i]).min(spare);
             widths[i] += grow;
             spare -= grow;
         }
@@ -79,8 +102,14 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let theme = &state.theme;
     let Some(report) = &state.fleet.report else {
         let text = match state.freshness() {
-            Freshness::Unreachable { error } => Line::styled(format!("{} unreachable: {error}", state.source_name), theme.error),
-            _ => Line::styled(format!("waiting for data from {}…", state.source_name), theme.muted),
+            Freshness::Unreachable { error } => Line::styled(
+                state.glyphs.text(&format!("{} unreachable: {error}", state.source_name)).into_owned(),
+                theme.error,
+            ),
+            _ => Line::styled(
+                state.glyphs.text(&format!("waiting for data from {}…", state.source_name)).into_owned(),
+                theme.muted,
+            ),
         };
         frame.render_widget(Paragraph::new(text).style(theme.base).centered(), centre_line(area));
         return;
@@ -90,18 +119,21 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let shown: Vec<&ModelHealth> =
         state.fleet.rows.iter().skip(state.fleet.offset).take(visible_height).map(|&i| &report.models[i]).collect();
     let model_ideal = shown.iter().map(|m| width(&m.model)).max().unwrap_or(12).min(32) as u16;
-    let versions_ideal =
-        shown.iter().map(|m| width(&versions_text(&m.versions, VersionsForm::Rich, &state.glyphs))).max().unwrap_or(9).min(36)
-            as u16;
+    let versions_ideal = shown
+        .iter()
+        .map(|m| width(&versions_text(&m.versions, VersionsForm::Rich, &state.glyphs)))
+        .max()
+        .unwrap_or(9)
+        .min(36) as u16;
     let columns = fit_columns(area.width, model_ideal, versions_ideal);
 
     let sort = state.fleet.sort;
     let header = Row::new(columns.iter().map(|(spec, w)| {
-        let mut title = spec.column.title().to_string();
-        if spec.column == sort.column {
-            title.push_str(if sort.descending { state.glyphs.descending } else { state.glyphs.ascending });
-        }
-        let style = if spec.column == sort.column { theme.table_header.patch(theme.accent) } else { theme.table_header };
+        let arrow = if sort.descending { state.glyphs.descending } else { state.glyphs.ascending };
+        let sorted = spec.column == sort.column;
+        let title = column_title(spec.column, *w as usize, sorted.then_some(arrow));
+        let style =
+            if spec.column == sort.column { theme.table_header.patch(theme.accent) } else { theme.table_header };
         Cell::from(align(&title, *w as usize, spec.right_aligned, &state.glyphs)).style(style)
     }))
     .style(theme.table_header);
@@ -119,9 +151,23 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     frame.render_widget(table, area);
 
     if state.fleet.rows.is_empty() {
-        let message = Line::styled("no model matches the filter — esc clears it", theme.muted);
+        let message =
+            Line::styled(state.glyphs.text("no model matches the filter — esc clears it").into_owned(), theme.muted);
         frame.render_widget(Paragraph::new(message).centered(), centre_line(area));
     }
+}
+
+/// The column's title with the sort arrow, in the longest form that fits.
+fn column_title(column: Column, width: usize, arrow: Option<&str>) -> String {
+    let arrow = arrow.unwrap_or("");
+    if column == Column::Status {
+        return arrow.to_string();
+    }
+    let long = format!("{}{arrow}", column.title());
+    if crate::ui::widgets::text::width(&long) <= width {
+        return long;
+    }
+    format!("{}{arrow}", column.short_title())
 }
 
 fn centre_line(area: Rect) -> Rect {
@@ -142,7 +188,9 @@ fn cell<'a>(
     thresholds: &HealthThresholds,
 ) -> Cell<'a> {
     let dash = glyphs.dash;
-    let text_cell = |text: String, style: Style| Cell::from(align(&text, width, spec.right_aligned, glyphs)).style(style);
+    let text_cell = |text: String, style: Style| {
+        Cell::from(align(&glyphs.text(&text), width, spec.right_aligned, glyphs)).style(style)
+    };
     match spec.column {
         Column::Status => Cell::from(glyphs.status(model.status)).style(status_style(theme, model.status)),
         Column::Model => text_cell(model.model.clone(), theme.base),
@@ -157,7 +205,8 @@ fn cell<'a>(
         }
         Column::RequestsPerSecond => text_cell(model.requests_per_second.map_or(dash.into(), rate), theme.base),
         Column::ErrorRatio => {
-            let style = level_style(theme, model.error_ratio, thresholds.error_ratio_warning, thresholds.error_ratio_critical);
+            let style =
+                level_style(theme, model.error_ratio, thresholds.error_ratio_warning, thresholds.error_ratio_critical);
             text_cell(model.error_ratio.map_or(dash.into(), health::percent), style)
         }
         Column::LatencyP50 => text_cell(model.latency_p50_seconds.map_or(dash.into(), health::seconds), theme.base),

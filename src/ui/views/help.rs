@@ -36,31 +36,41 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         }
         out.push(Line::from(vec![
             Span::styled(format!("  {keys:<key_width$}  "), theme.key),
-            Span::styled(description.to_string(), theme.base),
+            Span::styled(state.glyphs.text(description).into_owned(), theme.base),
         ]));
     }
-    out.push(Line::styled("commands  :fleet  :ctx NAME  :theme NAME  :help  :q", theme.muted));
     out
 }
+
+/// Box corners and lines for `--ascii`.
+const ASCII_BORDER: ratatui::symbols::border::Set = ratatui::symbols::border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
 
 pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let content = lines(state);
     let inner_width = content.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 2;
     let width = (inner_width + 2).min(area.width);
     let height = (content.len() as u16 + 2).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     let view_name = match state.view {
         View::Fleet => "fleet",
     };
     let block = Block::default()
         .borders(Borders::ALL)
+        .border_set(if state.glyphs.ascii { ASCII_BORDER } else { ratatui::symbols::border::PLAIN })
         .border_style(state.theme.border)
-        .title(Span::styled(format!(" keys · {view_name} · keymap {} ", state.keymap.name()), state.theme.accent))
+        .title(Span::styled(
+            state.glyphs.text(&format!(" keys · {view_name} · keymap {} ", state.keymap.name())).into_owned(),
+            state.theme.accent,
+        ))
         .style(state.theme.base);
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(content).block(block), popup);

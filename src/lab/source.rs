@@ -1,0 +1,39 @@
+//! The lab as a `MetricsSource`, so the demo walks the same path through the
+//! app as a real Prometheus.
+
+use std::sync::Arc;
+
+use super::sim::Simulator;
+use crate::core::fleet::FleetMetrics;
+use crate::sources::{BoxFuture, FleetQuery, MetricsSource, SourceError};
+
+pub struct LabSource {
+    simulator: Arc<Simulator>,
+}
+
+impl LabSource {
+    pub fn new(simulator: Arc<Simulator>) -> Self {
+        LabSource { simulator }
+    }
+
+    pub fn simulator(&self) -> &Arc<Simulator> {
+        &self.simulator
+    }
+}
+
+impl MetricsSource for LabSource {
+    fn name(&self) -> String {
+        format!("demo ({})", self.simulator.options().scenario.name())
+    }
+
+    fn fleet<'a>(&'a self, query: &'a FleetQuery) -> BoxFuture<'a, Result<FleetMetrics, SourceError>> {
+        let simulator = Arc::clone(&self.simulator);
+        let query = query.clone();
+        Box::pin(async move {
+            // Thousands of models take milliseconds: keep that off the event loop.
+            tokio::task::spawn_blocking(move || simulator.fleet_metrics(&query))
+                .await
+                .map_err(|e| SourceError { source_name: self.name(), message: format!("simulator failed: {e}") })
+        })
+    }
+}
