@@ -230,3 +230,44 @@ fn later_commands_do_not_exist_yet() {
         vigil(&home).arg(cmd).assert().code(2);
     }
 }
+
+#[test]
+fn a_context_vigil_cannot_read_yet_is_refused_plainly() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[contexts.prod]\nprometheus = { url = \"http://127.0.0.1:9\" }\n").unwrap();
+    vigil(&home)
+        .args(["status", "--config"])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("context prod reads Prometheus at http://127.0.0.1:9"));
+}
+
+#[test]
+fn a_lab_context_from_the_config_is_used_and_tinted() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "default_context = \"training\"\n[contexts.training]\ntint = \"blue\"\nread_only = true\nlab = { scenario = \"bad-deploy\", models = 20, seed = 7 }\n",
+    )
+    .unwrap();
+    let out = vigil(&home)
+        .args(["status", "--format", "json", "--at", AT, "--config"])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json = json_of(&out);
+    assert_eq!(json["context"], "training");
+    assert_eq!(json["models"].as_array().unwrap().len(), 20);
+    vigil(&home)
+        .args(["render", "--view", "fleet", "--at", AT, "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ctx training [read-only]"));
+}

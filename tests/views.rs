@@ -94,3 +94,20 @@ fn a_thousand_models_render_only_what_fits() {
     assert_eq!(text.lines().count(), 60);
     assert!(text.contains("1000 models"), "{text}");
 }
+
+/// Production is unmistakable: the header carries the context's tint and
+/// names the context, and read-only sessions say so.
+#[test]
+fn the_header_is_tinted_per_context_and_says_read_only() {
+    let mut state = lab_state(StateOptions { context: "prod", tint: Some(Color::Red), ..Default::default() });
+    state.session.read_only = Some("context prod is read-only".into());
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| vigil::ui::render(f, &state)).unwrap();
+    let buffer = terminal.backend().buffer();
+    for x in 0..80 {
+        assert_eq!(buffer[(x, 0)].bg, Color::Red, "header cell {x} carries the tint");
+    }
+    assert_ne!(buffer[(0, 1)].bg, Color::Red, "only the header is tinted");
+    let text = frame_text(&state, 80, 24);
+    assert!(text.lines().next().unwrap().contains("ctx prod [read-only]"), "{text}");
+}

@@ -312,8 +312,12 @@ fn complete(state: &mut AppState) {
     let text = prompt.completions[next].clone();
     let completions = std::mem::take(&mut prompt.completions);
     prompt.set_text(&text);
-    prompt.completions = completions;
-    prompt.completion_index = Some(next);
+    // A single match is final: the next Tab completes from the new text
+    // (`ctx ` → the context names). Several matches cycle.
+    if completions.len() > 1 {
+        prompt.completions = completions;
+        prompt.completion_index = Some(next);
+    }
 }
 
 /// The next instant at which the screen would look different with no new
