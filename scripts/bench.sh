@@ -52,7 +52,7 @@ for _ in $(seq 7); do
     start demo >/dev/null
     sleep 1.5
     stop
-    firsts+=("$(sed -n 's/.*ms=\([0-9.]*\).*first frame with data.*/\1/p' "$log" | tail -1)")
+    firsts+=("$(sed -n 's/.*first frame with data ms=\([0-9.]*\).*/\1/p' "$log" | tail -1)")
 done
 printf '%s\n' "${firsts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "first frame with data: median %.1f ms (min %.1f, max %.1f)\n", a[int((NR+1)/2)], a[1], a[NR]}'
 
