@@ -2,6 +2,7 @@
 //! typed [`Config`]. Every check records its problem and moves on, so one run
 //! of `vigil config check` lists everything wrong with a file.
 
+use crate::ui::theme::COLOUR_NAMES;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,26 +64,6 @@ const LAB_KEYS: &[&str] = &["scenario", "models", "seed"];
 const SLO_KEYS: &[&str] = &["name", "model", "kind", "objective", "period", "threshold"];
 
 const SLO_KINDS: &[&str] = &["availability", "latency"];
-
-/// The colour names `tint` accepts, for "did you mean" on a misspelt one.
-const COLOUR_NAMES: &[&str] = &[
-    "black",
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "gray",
-    "dark-gray",
-    "light-red",
-    "light-green",
-    "light-yellow",
-    "light-blue",
-    "light-magenta",
-    "light-cyan",
-    "white",
-];
 
 /// Polling faster than this only loads the servers being watched.
 const MIN_REFRESH: Duration = Duration::from_secs(1);
@@ -190,7 +171,7 @@ fn tint(r: &mut Reader<'_>, field: &Field<'_, '_>) -> Option<String> {
     if text.parse::<ratatui::style::Color>().is_ok() {
         return Some(text);
     }
-    let hint = match did_you_mean(&text, COLOUR_NAMES.iter().copied()) {
+    let hint = match did_you_mean(&text.to_lowercase(), COLOUR_NAMES.iter().copied()) {
         Some(close) => format!("did you mean `{close}`?"),
         None => "use a colour name like `red`, a hex colour like `#5f0000` or a palette index 0-255".to_string(),
     };

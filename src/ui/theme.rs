@@ -128,8 +128,8 @@ const ATTRIBUTES: &[(&str, Modifier)] = &[
     ("dim", Modifier::DIM),
 ];
 
-/// The names ratatui knows, for "did you mean".
-const COLOUR_NAMES: &[&str] = &[
+/// The colour names ratatui knows, for "did you mean" here and on a context's `tint`.
+pub const COLOUR_NAMES: &[&str] = &[
     "black",
     "red",
     "green",
