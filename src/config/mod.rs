@@ -6,6 +6,7 @@
 
 pub mod load;
 mod model;
+pub mod secret;
 pub mod paths;
 mod reader;
 mod schema;

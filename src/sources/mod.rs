@@ -2,6 +2,9 @@
 //! implement the same traits, so the demo, the tests and production walk the
 //! same path through the app.
 
+pub mod http;
+pub mod prometheus;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
