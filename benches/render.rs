@@ -32,6 +32,7 @@ fn state(models: usize) -> (AppState, Feed<vigil::core::fleet::FleetMetrics>) {
         thresholds: HealthThresholds::default(),
         contexts: vec![],
         themes: vec![],
+        can_silence: false,
     };
     let keymap = Arc::new(Keymap::load("default", None).unwrap());
     let mut state = AppState::new(session, Theme::load("dark", None).unwrap(), Glyphs::UNICODE, keymap, "bench".into());

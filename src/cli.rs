@@ -106,6 +106,7 @@ pub struct StatusArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ViewName {
     Fleet,
+    Alerts,
     Help,
 }
 

@@ -11,12 +11,17 @@ use chrono::{DateTime, Utc};
 use crate::app::gate;
 use crate::app::keymap::Keymap;
 use crate::app::state::Session;
+use crate::changes::Journal;
 use crate::cli::GlobalOptions;
 use crate::config::{self, Config, Context, LabSettings, paths::Paths};
 use crate::core::health::HealthThresholds;
 use crate::core::timeref;
-use crate::lab::{LabOptions, LabSource, Scenario, Simulator};
-use crate::sources::MetricsSource;
+use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
+use crate::sources::alertmanager::AlertmanagerClient;
+use crate::sources::alerts::ServerAlerts;
+use crate::sources::http::Limits;
+use crate::sources::prometheus::PrometheusClient;
+use crate::sources::{AlertsSource, MetricsSource};
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
 
@@ -43,6 +48,14 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
+}
+
+/// What one context reads from and may change.
+pub struct Sources {
+    pub metrics: Arc<dyn MetricsSource>,
+    pub alerts: Option<Arc<dyn AlertsSource>>,
+    /// Present when the context has an Alertmanager: silences go here.
+    pub alertmanager: Option<AlertmanagerClient>,
 }
 
 /// Files and settings, before any context is chosen.
@@ -137,13 +150,47 @@ impl Setup {
         }
     }
 
-    /// The metrics source a context reads.
-    pub fn metrics_source(&self, context: &Context) -> Result<Arc<dyn MetricsSource>, Failure> {
+    /// Everything a context reads from, and the Alertmanager it may change.
+    pub fn sources(&self, context: &Context) -> Result<Sources, Failure> {
         if let Some(lab) = &context.lab {
             let scenario = Scenario::from_name(&lab.scenario).map_err(Failure::usage)?;
-            let simulator =
-                Simulator::new(LabOptions { seed: lab.seed, scenario, models: lab.models, anchor: self.anchor() });
-            return Ok(Arc::new(LabSource::new(Arc::new(simulator))));
+            let simulator = Arc::new(Simulator::new(LabOptions {
+                seed: lab.seed,
+                scenario,
+                models: lab.models,
+                anchor: self.anchor(),
+            }));
+            return Ok(Sources {
+                metrics: Arc::new(LabSource::new(Arc::clone(&simulator))),
+                alerts: Some(Arc::new(LabAlerts::new(simulator))),
+                alertmanager: None,
+            });
+        }
+        let metrics = self.metrics_source(context)?;
+        let alertmanager = match &context.alertmanager {
+            Some(endpoint) => Some(AlertmanagerClient::new(endpoint, Limits::default()).map_err(Failure::usage)?),
+            None => None,
+        };
+        let prometheus = match &context.prometheus {
+            Some(endpoint) => Some(PrometheusClient::new(endpoint, Limits::default()).map_err(Failure::usage)?),
+            None => None,
+        };
+        let alerts: Option<Arc<dyn AlertsSource>> = (prometheus.is_some() || alertmanager.is_some()).then(|| {
+            Arc::new(ServerAlerts { prometheus, alertmanager: alertmanager.clone(), model_label: "model".to_string() })
+                as Arc<dyn AlertsSource>
+        });
+        Ok(Sources { metrics, alerts, alertmanager })
+    }
+
+    /// Where changes made from the console are recorded.
+    pub fn journal(&self) -> Journal {
+        Journal::new(self.paths.state_dir.join("changes.jsonl"))
+    }
+
+    /// The metrics source a context reads.
+    pub fn metrics_source(&self, context: &Context) -> Result<Arc<dyn MetricsSource>, Failure> {
+        if context.lab.is_some() {
+            return Ok(self.sources(context)?.metrics);
         }
         match &context.prometheus {
             Some(endpoint) => Err(Failure::usage(format!(
@@ -174,6 +221,7 @@ impl Setup {
             thresholds: context.health,
             contexts: self.context_names(),
             themes: Theme::available(Some(&self.paths.themes_dir)).into_iter().map(|(name, _)| name).collect(),
+            can_silence: context.lab.is_none() && context.alertmanager.is_some(),
         }
     }
 

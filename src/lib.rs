@@ -2,6 +2,7 @@
 //! running in production. See DESIGN.md for the principles and layout.
 
 pub mod app;
+pub mod changes;
 pub mod cli;
 pub mod collect;
 pub mod commands;

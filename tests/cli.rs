@@ -187,7 +187,7 @@ fn config_check_reports_bad_user_themes_and_keymaps() {
     let home = tempfile::tempdir().unwrap();
     let keymaps = home.path().join("config/vigil/keymaps");
     std::fs::create_dir_all(&keymaps).unwrap();
-    std::fs::write(keymaps.join("default.toml"), "[fleet]\nfilter = \"s\"\n").unwrap();
+    std::fs::write(keymaps.join("default.toml"), "[table]\nfilter = \"s\"\n").unwrap();
     vigil(&home)
         .args(["config", "check"])
         .assert()

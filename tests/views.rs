@@ -3,12 +3,14 @@
 
 mod support;
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 use support::{StateOptions, lab_state};
 use vigil::app::action::Action;
-use vigil::app::update::on_action;
+use vigil::app::change::Change;
+use vigil::app::update::{Effect, Msg, on_action, update};
 use vigil::commands::render::frame_text;
 use vigil::lab::Scenario;
 use vigil::ui::glyphs::Glyphs;
@@ -43,7 +45,7 @@ fn help_overlay_lists_the_keys_of_the_fleet_view() {
     let mut state = lab_state(StateOptions::default());
     on_action(&mut state, Action::Help);
     let text = frame_text(&state, 80, 24);
-    for expected in ["filter rows", "sort by the next column", "quit vigil", "keymap default"] {
+    for expected in ["filter rows", "sort by the next column", "quit vigil", "keymap default", "refresh data now"] {
         assert!(text.contains(expected), "help shows `{expected}`:\n{text}");
     }
     insta::assert_snapshot!(text);
@@ -110,4 +112,100 @@ fn the_header_is_tinted_per_context_and_says_read_only() {
     assert_ne!(buffer[(0, 1)].bg, Color::Red, "only the header is tinted");
     let text = frame_text(&state, 80, 24);
     assert!(text.lines().next().unwrap().contains("ctx prod [read-only]"), "{text}");
+}
+
+#[test]
+fn alerts_view_at_80x24_and_160x48() {
+    let mut state = lab_state(StateOptions::default());
+    on_action(&mut state, Action::CommandLine);
+    for c in "alerts".chars() {
+        update(&mut state, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    update(&mut state, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("ModelErrorRatioHigh") && text.contains("2 firing"), "{text}");
+    insta::assert_snapshot!("alerts_80x24", text);
+    let mut large = lab_state(StateOptions { width: 160, height: 48, ..Default::default() });
+    large.view = vigil::app::state::View::Alerts;
+    insta::assert_snapshot!("alerts_160x48", frame_text(&large, 160, 48));
+    // `-` goes back to the fleet.
+    on_action(&mut state, Action::PreviousView);
+    assert_eq!(state.view, vigil::app::state::View::Fleet);
+}
+
+#[test]
+fn fleet_rows_count_the_alerts_of_each_model() {
+    let state = lab_state(StateOptions { width: 120, height: 30, ..Default::default() });
+    let text = frame_text(&state, 120, 30);
+    let fraud = text.lines().find(|l| l.contains("fraud-detector")).unwrap();
+    assert!(fraud.contains("2!"), "two firing alerts on the bad canary's model: {fraud}");
+}
+
+fn type_text(state: &mut vigil::app::state::AppState, text: &str) {
+    for c in text.chars() {
+        update(state, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+}
+
+fn enter(state: &mut vigil::app::state::AppState) -> vigil::app::update::Outcome {
+    update(state, Msg::Key(KeyEvent::from(KeyCode::Enter)))
+}
+
+#[test]
+fn silencing_an_alert_asks_duration_reason_and_the_typed_model_name() {
+    let mut state = lab_state(StateOptions::default());
+    state.session.can_silence = true;
+    state.view = vigil::app::state::View::Alerts;
+    on_action(&mut state, Action::Silence);
+    // The duration prompt starts at 2h; enter accepts it.
+    assert_eq!(enter(&mut state).effect, None);
+    type_text(&mut state, "canary known bad, rollback under way");
+    assert_eq!(enter(&mut state).effect, None);
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("type fraud-detector"), "{text}");
+    insta::assert_snapshot!("silence_confirmation_80x24", text);
+
+    // A wrong name changes nothing.
+    type_text(&mut state, "fraud");
+    assert_eq!(enter(&mut state).effect, None);
+    assert!(state.flash.as_ref().unwrap().text.contains("nothing changed"));
+
+    // The right name hands the change to the runner.
+    on_action(&mut state, Action::Silence);
+    enter(&mut state);
+    type_text(&mut state, "rollback under way");
+    enter(&mut state);
+    type_text(&mut state, "fraud-detector");
+    match enter(&mut state).effect {
+        Some(Effect::Apply(Change::CreateSilence { matchers, duration, reason, target })) => {
+            assert_eq!(target, "fraud-detector");
+            assert_eq!(duration, std::time::Duration::from_secs(7200));
+            assert_eq!(reason, "rollback under way");
+            assert!(matchers.iter().any(|m| m.name == "alertname" && m.value == "ModelErrorRatioHigh"));
+        }
+        other => panic!("expected a silence to apply, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_read_only_session_refuses_to_start_a_silence() {
+    let mut state = lab_state(StateOptions::default());
+    state.session.can_silence = true;
+    state.session.read_only = Some("--read-only".into());
+    state.view = vigil::app::state::View::Alerts;
+    on_action(&mut state, Action::Silence);
+    assert!(state.prompt.is_none(), "no prompt opens");
+    assert_eq!(state.flash.as_ref().unwrap().text, "read-only (--read-only): silences cannot be changed here");
+}
+
+#[test]
+fn escape_cancels_a_change_half_way() {
+    let mut state = lab_state(StateOptions::default());
+    state.session.can_silence = true;
+    state.view = vigil::app::state::View::Alerts;
+    on_action(&mut state, Action::Silence);
+    enter(&mut state);
+    update(&mut state, Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert!(state.prompt.is_none() && state.draft.is_none() && state.confirming.is_none());
+    assert_eq!(state.flash.as_ref().unwrap().text, "cancelled: nothing changed");
 }

@@ -14,6 +14,8 @@ pub enum Mode {
     Table,
     /// The fleet view.
     Fleet,
+    /// The alerts view.
+    Alerts,
     /// The help overlay.
     Help,
     /// Typing in the `:` command line or the `/` filter.
@@ -21,13 +23,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [Mode::Global, Mode::Table, Mode::Fleet, Mode::Help, Mode::Prompt];
+    pub const ALL: [Mode; 6] = [Mode::Global, Mode::Table, Mode::Fleet, Mode::Alerts, Mode::Help, Mode::Prompt];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Global => "global",
             Mode::Table => "table",
             Mode::Fleet => "fleet",
+            Mode::Alerts => "alerts",
             Mode::Help => "help",
             Mode::Prompt => "prompt",
         }
@@ -43,6 +46,7 @@ pub enum Action {
     Help,
     CommandLine,
     Back,
+    PreviousView,
     Suspend,
     Refresh,
     // table
@@ -52,11 +56,14 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
-    // fleet
     Filter,
+    // fleet
     SortNext,
     SortPrevious,
     SortReverse,
+    // alerts
+    Silence,
+    ExpireSilence,
     // help
     CloseHelp,
     // prompt
@@ -68,11 +75,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 25] = [
         Action::Quit,
         Action::Help,
         Action::CommandLine,
         Action::Back,
+        Action::PreviousView,
         Action::Suspend,
         Action::Refresh,
         Action::Up,
@@ -85,6 +93,8 @@ impl Action {
         Action::SortNext,
         Action::SortPrevious,
         Action::SortReverse,
+        Action::Silence,
+        Action::ExpireSilence,
         Action::CloseHelp,
         Action::Submit,
         Action::Cancel,
@@ -100,6 +110,7 @@ impl Action {
             Action::Help => "help",
             Action::CommandLine => "command_line",
             Action::Back => "back",
+            Action::PreviousView => "previous_view",
             Action::Suspend => "suspend",
             Action::Refresh => "refresh",
             Action::Up => "up",
@@ -112,6 +123,8 @@ impl Action {
             Action::SortNext => "sort_next",
             Action::SortPrevious => "sort_previous",
             Action::SortReverse => "sort_reverse",
+            Action::Silence => "silence",
+            Action::ExpireSilence => "expire_silence",
             Action::CloseHelp => "close_help",
             Action::Submit => "submit",
             Action::Cancel => "cancel",
@@ -130,8 +143,9 @@ impl Action {
         match self {
             Action::Quit => "quit vigil",
             Action::Help => "show the keys valid here",
-            Action::CommandLine => "command line (:fleet, :ctx NAME, :theme NAME, :q)",
+            Action::CommandLine => "command line (:fleet, :alerts, :ctx NAME, :theme NAME, :q)",
             Action::Back => "clear the filter, then go back",
+            Action::PreviousView => "return to the previous view",
             Action::Suspend => "suspend to the shell (resume with fg)",
             Action::Refresh => "refresh data now",
             Action::Up => "move up",
@@ -144,6 +158,8 @@ impl Action {
             Action::SortNext => "sort by the next column",
             Action::SortPrevious => "sort by the previous column",
             Action::SortReverse => "reverse the sort order",
+            Action::Silence => "silence the selected alert (asks for a duration and confirmation)",
+            Action::ExpireSilence => "expire the silence on the selected alert (asks for confirmation)",
             Action::CloseHelp => "close help",
             Action::Submit => "run what was typed",
             Action::Cancel => "cancel typing",
@@ -156,11 +172,22 @@ impl Action {
     /// The mode an action belongs to; a keymap may bind it only there.
     pub fn mode(self) -> Mode {
         match self {
-            Action::Quit | Action::Help | Action::CommandLine | Action::Back | Action::Suspend | Action::Refresh => {
-                Mode::Global
-            }
-            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => Mode::Table,
-            Action::Filter | Action::SortNext | Action::SortPrevious | Action::SortReverse => Mode::Fleet,
+            Action::Quit
+            | Action::Help
+            | Action::CommandLine
+            | Action::Back
+            | Action::PreviousView
+            | Action::Suspend
+            | Action::Refresh => Mode::Global,
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Filter => Mode::Table,
+            Action::SortNext | Action::SortPrevious | Action::SortReverse => Mode::Fleet,
+            Action::Silence | Action::ExpireSilence => Mode::Alerts,
             Action::CloseHelp => Mode::Help,
             Action::Submit | Action::Cancel | Action::Complete | Action::HistoryPrevious | Action::HistoryNext => {
                 Mode::Prompt

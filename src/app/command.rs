@@ -6,6 +6,7 @@ use crate::core::diagnostic::did_you_mean;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Fleet,
+    Alerts,
     Help,
     Quit,
     Context(String),
@@ -15,6 +16,7 @@ pub enum Command {
 /// Names the command line knows, with what they take.
 const COMMANDS: &[(&str, Arg)] = &[
     ("fleet", Arg::None),
+    ("alerts", Arg::None),
     ("help", Arg::None),
     ("quit", Arg::None),
     ("q", Arg::None),
@@ -65,6 +67,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
     match (kind, arg) {
         (Arg::None, None) => Ok(match name {
             "fleet" => Command::Fleet,
+            "alerts" => Command::Alerts,
             "help" => Command::Help,
             _ => Command::Quit,
         }),

@@ -15,6 +15,7 @@ pub enum Column {
     Model,
     Environment,
     Versions,
+    Alerts,
     RequestsPerSecond,
     ErrorRatio,
     LatencyP50,
@@ -24,11 +25,12 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::Status,
         Column::Model,
         Column::Environment,
         Column::Versions,
+        Column::Alerts,
         Column::RequestsPerSecond,
         Column::ErrorRatio,
         Column::LatencyP50,
@@ -43,6 +45,7 @@ impl Column {
             Column::Model => "MODEL",
             Column::Environment => "ENV",
             Column::Versions => "SERVING",
+            Column::Alerts => "ALERTS",
             Column::RequestsPerSecond => "REQ/S",
             Column::ErrorRatio => "ERR%",
             Column::LatencyP50 => "P50",
@@ -57,6 +60,7 @@ impl Column {
         match self {
             Column::History => "1H",
             Column::Versions => "VERS",
+            Column::Alerts => "ALRT",
             other => other.title(),
         }
     }
@@ -68,6 +72,7 @@ impl Column {
             Column::Model => "model",
             Column::Environment => "environment",
             Column::Versions => "serving versions",
+            Column::Alerts => "alerts (firing, pending, silenced)",
             Column::RequestsPerSecond => "requests/s",
             Column::ErrorRatio => "error %",
             Column::LatencyP50 => "p50 latency",
@@ -171,6 +176,20 @@ impl Filter {
             }
             haystacks.extend(v.aliases.iter().map(String::as_str));
         }
+        self.hit(&haystacks)
+    }
+}
+
+impl Filter {
+    /// Matches an alert's name, model, severity, state and summary.
+    pub fn matches_alert(&self, alert: &crate::core::alerts::AlertEntry) -> bool {
+        let mut haystacks = vec![alert.name.as_str(), alert.state.label(), alert.summary.as_str()];
+        haystacks.extend(alert.model.as_deref());
+        haystacks.extend(alert.severity.as_deref());
+        self.hit(&haystacks)
+    }
+
+    fn hit(&self, haystacks: &[&str]) -> bool {
         let hit = haystacks.iter().any(|h| match &self.matcher {
             Matcher::Regex(re) => re.is_match(h),
             Matcher::Literal(text) => h.to_lowercase().contains(text),
@@ -202,6 +221,7 @@ fn compare(column: Column, a: &ModelHealth, b: &ModelHealth) -> Ordering {
         Column::Model => a.model.cmp(&b.model),
         Column::Environment => a.environment.cmp(&b.environment),
         Column::Versions => versions_key(a).cmp(&versions_key(b)),
+        Column::Alerts => a.alerts.cmp(&b.alerts),
         Column::RequestsPerSecond => cmp_opt(a.requests_per_second, b.requests_per_second),
         Column::ErrorRatio => cmp_opt(a.error_ratio, b.error_ratio),
         Column::LatencyP50 => cmp_opt(a.latency_p50_seconds, b.latency_p50_seconds),
@@ -257,6 +277,7 @@ mod tests {
             history: vec![],
             source: "demo".into(),
             age_seconds: None,
+            alerts: None,
         }
     }
 
@@ -282,7 +303,7 @@ mod tests {
     #[test]
     fn numeric_columns_sort_descending_and_missing_values_last() {
         let f = fleet();
-        let by_rps = Sort::default().next().next().next().next();
+        let by_rps = Sort::default().next().next().next().next().next();
         assert_eq!(by_rps.column, Column::RequestsPerSecond);
         assert_eq!(names(&f, &visible_rows(&f, None, by_rps)), ["fraud", "churn", "eta", "ads"]);
         assert_eq!(names(&f, &visible_rows(&f, None, by_rps.reversed())), ["ads", "eta", "churn", "fraud"]);

@@ -32,8 +32,12 @@ use self::data_file::{Kind, Problems, Source};
 /// correctness. A stack the event loop passes to [`Keymap::action`] must be one
 /// of these or a sub-list of one (`[Table, Global]` for a table view that is not
 /// the fleet).
-pub const STACKS: &[&[Mode]] =
-    &[&[Mode::Fleet, Mode::Table, Mode::Global], &[Mode::Help, Mode::Global], &[Mode::Prompt]];
+pub const STACKS: &[&[Mode]] = &[
+    &[Mode::Fleet, Mode::Table, Mode::Global],
+    &[Mode::Alerts, Mode::Table, Mode::Global],
+    &[Mode::Help, Mode::Global],
+    &[Mode::Prompt],
+];
 
 const KEYMAPS: Kind = Kind {
     noun: "keymap",
@@ -949,7 +953,10 @@ mod tests {
         let keymap = Keymap::default();
         let table = keymap.entries(Mode::Table);
         let actions: Vec<Action> = table.iter().map(|(a, _)| *a).collect();
-        assert_eq!(actions, [Action::Up, Action::Down, Action::PageUp, Action::PageDown, Action::Top, Action::Bottom]);
+        assert_eq!(
+            actions,
+            [Action::Up, Action::Down, Action::PageUp, Action::PageDown, Action::Top, Action::Bottom, Action::Filter]
+        );
         assert_eq!(table[0].1, vec![key("up"), key("k")]);
         let total: usize = Mode::ALL.iter().map(|m| keymap.entries(*m).len()).sum();
         assert_eq!(total, Action::ALL.len());
@@ -960,7 +967,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("default.toml"), "[fleet]\nsort_next = [\"n\", \"tab\"]\nsort_reverse = []\n")
             .unwrap();
-        std::fs::write(dir.path().join("mine.toml"), "extends = \"vim\"\n[global]\nquit = \"x\"\n").unwrap();
+        std::fs::write(dir.path().join("mine.toml"), "extends = \"vim\"\n[global]\nquit = \"Q\"\n").unwrap();
         std::fs::write(dir.path().join("fresh.toml"), "[table]\ntop = \"t\"\n").unwrap();
 
         let merged = Keymap::load("default", Some(dir.path())).unwrap();
@@ -971,7 +978,7 @@ mod tests {
 
         let mine = Keymap::load("mine", Some(dir.path())).unwrap();
         assert_eq!(mine.name(), "mine");
-        assert_eq!(mine.keys(Action::Quit), [key("x")]);
+        assert_eq!(mine.keys(Action::Quit), [key("Q")]);
         assert!(mine.keys(Action::Top).contains(&key("g")), "extends vim");
 
         let fresh = Keymap::load("fresh", Some(dir.path())).unwrap();
@@ -1025,9 +1032,7 @@ mod tests {
         );
         assert_eq!(
             problems("mine", "[table]\nfilterr = \"n\"\n"),
-            [
-                "keymaps/mine.toml:2:1: table.filterr: unknown action `filterr` (did you mean `filter`? it belongs in [fleet])"
-            ]
+            ["keymaps/mine.toml:2:1: table.filterr: unknown action `filterr` (did you mean `filter`?)"]
         );
     }
 
@@ -1065,9 +1070,11 @@ mod tests {
     #[test]
     fn duplicate_in_one_mode_names_both_actions() {
         assert_eq!(
-            problems("mine", "[fleet]\nfilter = \"f\"\nsort_next = \"f\"\n"),
-            ["keymaps/mine.toml:3:13: fleet.sort_next: `f` is bound to both `fleet.filter` and `fleet.sort_next` \
-                 (`fleet.filter` binds it at line 2:10)"]
+            problems("mine", "[fleet]\nsort_reverse = \"f\"\nsort_next = \"f\"\n"),
+            [
+                "keymaps/mine.toml:3:13: fleet.sort_next: `f` is bound to both `fleet.sort_reverse` and `fleet.sort_next` \
+                 (`fleet.sort_reverse` binds it at line 2:16)"
+            ]
         );
     }
 
@@ -1097,9 +1104,9 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_in_file_order() {
-        let found = problems("mine", "[fleet]\nsort_nxt = \"n\"\nfilter = \"entr\"\n[table]\ntop = \"ctrl-c\"\n");
+        let found = problems("mine", "[fleet]\nsort_nxt = \"n\"\nsort_reverse = \"entr\"\n[table]\ntop = \"ctrl-c\"\n");
         assert_eq!(found.len(), 3, "{found:#?}");
-        assert!(found[0].contains(":2:1:") && found[1].contains(":3:10:") && found[2].contains(":5:7:"), "{found:#?}");
+        assert!(found[0].contains(":2:1:") && found[1].contains(":3:16:") && found[2].contains(":5:7:"), "{found:#?}");
         let syntax = problems("mine", "[fleet\nfilter = \"f\"\n");
         assert_eq!(syntax.len(), 1, "{syntax:#?}");
         assert!(syntax[0].starts_with("keymaps/mine.toml:1:"), "{syntax:#?}");

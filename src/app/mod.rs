@@ -1,6 +1,7 @@
 //! The interactive console: actions, keymaps, state, the reducer and the loop.
 
 pub mod action;
+pub mod change;
 pub mod command;
 pub mod fleet_table;
 pub mod gate;

@@ -12,10 +12,15 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::state::AppState;
 use crate::app::update::{self, Effect, Msg};
+use crate::changes;
 use crate::collect::{self, Collector, Schedule};
+use crate::config::Context;
 use crate::core::fleet::FleetMetrics;
-use crate::launch::{Failure, Setup};
+use crate::launch::{Failure, Setup, Sources};
+use crate::sources::AlertsSnapshot;
+use crate::sources::alertmanager::AlertmanagerClient;
 use crate::ui::{self, terminal::TerminalGuard};
+use tokio::sync::watch;
 
 /// Resize events come in bursts while a window is dragged: draw once it settles.
 const RESIZE_SETTLE: Duration = Duration::from_millis(40);
@@ -33,12 +38,16 @@ pub struct SessionStats {
 
 pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, Failure> {
     let context = setup.initial_context()?;
-    let source = setup.metrics_source(&context)?;
+    let sources = setup.sources(&context)?;
     let theme = setup.theme(&setup.theme_name())?;
     let keymap = Arc::new(setup.keymap()?);
-    let mut state = AppState::new(setup.session(&context), theme, setup.glyphs(), keymap, source.name());
-    let mut collector = spawn(&setup, source, &context);
-    let mut feed = collector.feed.clone();
+    let mut state = AppState::new(setup.session(&context), theme, setup.glyphs(), keymap, sources.metrics.name());
+    let mut live = Live::start(&setup, sources, &context);
+    state.alerts.source_name = live.alerts_name.clone();
+    let journal = setup.journal();
+    // Results of changes carried out in the background; a change is rare and
+    // the operator waits for each, so a small bound is plenty.
+    let (changes_done, mut change_results) = tokio::sync::mpsc::channel::<Result<String, String>>(4);
 
     let mut guard = TerminalGuard::enter().map_err(|e| Failure::usage(format!("cannot open the terminal: {e}")))?;
     let size = guard.terminal.size().map_err(io_failure)?;
@@ -88,13 +97,26 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 Some(Err(e)) => return Err(io_failure(e)),
                 None => break,
             },
-            changed = feed.changed() => {
+            changed = live.feed.changed() => {
                 if changed.is_err() {
                     break;
                 }
                 stats.feed_updates += 1;
-                Msg::Feed(feed.borrow_and_update().clone())
+                Msg::Feed(live.feed.borrow_and_update().clone())
             }
+            changed = changed_or_pending(live.alerts_feed.as_mut()) => match changed {
+                Some(feed) => Msg::Alerts(feed),
+                None => continue,
+            },
+            result = change_results.recv() => match result {
+                Some(result) => {
+                    if let Some(alerts) = &live.alerts {
+                        alerts.refresh_now();
+                    }
+                    Msg::ChangeDone(result)
+                }
+                None => continue,
+            },
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
             _ = hangup.recv() => break,
@@ -118,15 +140,27 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 guard.suspend().map_err(io_failure)?;
                 dirty = true;
             }
-            Some(Effect::Refresh) => collector.refresh_now(),
+            Some(Effect::Refresh) => live.refresh_now(),
+            Some(Effect::Apply(change)) => {
+                let alertmanager = live.alertmanager.clone();
+                let context = state.session.context.clone();
+                let read_only = state.session.read_only.clone();
+                let journal = journal.clone();
+                let done = changes_done.clone();
+                tokio::spawn(async move {
+                    let result =
+                        changes::apply(&change, &context, read_only.as_deref(), alertmanager.as_ref(), &journal).await;
+                    let _ = done.send(result).await;
+                });
+            }
             Some(Effect::SwitchContext(name)) => match switch_context(&setup, &name) {
-                Ok((session, new_collector, source_name)) => {
-                    collector = new_collector;
-                    feed = collector.feed.clone();
+                Ok((session, new_live)) => {
+                    live = new_live;
                     state.session = session;
-                    state.source_name = source_name.clone();
+                    state.source_name = live.source_name.clone();
                     state.fleet = Default::default();
-                    state.apply_feed(collect::Feed::empty(source_name));
+                    state.apply_feed(collect::Feed::empty(live.source_name.clone()));
+                    state.apply_alerts(collect::Feed::empty(live.alerts_name.clone()));
                     dirty = true;
                 }
                 Err(e) => {
@@ -151,22 +185,61 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     Ok(stats)
 }
 
-fn spawn(
-    setup: &Setup,
-    source: Arc<dyn crate::sources::MetricsSource>,
-    context: &crate::config::Context,
-) -> Collector<FleetMetrics> {
-    collect::spawn_fleet(source, Schedule { refresh: context.refresh, at: setup.at, timeout: FETCH_TIMEOUT })
+/// The collectors of one context, and what changes go to.
+struct Live {
+    source_name: String,
+    fleet: Collector<FleetMetrics>,
+    feed: watch::Receiver<collect::Feed<FleetMetrics>>,
+    alerts_name: String,
+    alerts: Option<Collector<AlertsSnapshot>>,
+    alerts_feed: Option<watch::Receiver<collect::Feed<AlertsSnapshot>>>,
+    alertmanager: Option<AlertmanagerClient>,
 }
 
-fn switch_context(
-    setup: &Setup,
-    name: &str,
-) -> Result<(crate::app::state::Session, Collector<FleetMetrics>, String), Failure> {
+impl Live {
+    fn start(setup: &Setup, sources: Sources, context: &Context) -> Live {
+        let schedule = Schedule { refresh: context.refresh, at: setup.at, timeout: FETCH_TIMEOUT };
+        let source_name = sources.metrics.name();
+        let fleet = collect::spawn_fleet(sources.metrics, schedule);
+        let alerts_name = sources.alerts.as_ref().map(|a| a.name()).unwrap_or_default();
+        let alerts = sources.alerts.map(|source| collect::spawn_alerts(source, schedule));
+        Live {
+            source_name,
+            feed: fleet.feed.clone(),
+            fleet,
+            alerts_name,
+            alerts_feed: alerts.as_ref().map(|c| c.feed.clone()),
+            alerts,
+            alertmanager: sources.alertmanager,
+        }
+    }
+
+    fn refresh_now(&self) {
+        self.fleet.refresh_now();
+        if let Some(alerts) = &self.alerts {
+            alerts.refresh_now();
+        }
+    }
+}
+
+/// The next value of an optional feed; never resolves when there is none
+/// (or when its collector has gone).
+async fn changed_or_pending<T: Clone>(
+    feed: Option<&mut watch::Receiver<collect::Feed<T>>>,
+) -> Option<collect::Feed<T>> {
+    match feed {
+        Some(feed) => match feed.changed().await {
+            Ok(()) => Some(feed.borrow_and_update().clone()),
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+fn switch_context(setup: &Setup, name: &str) -> Result<(crate::app::state::Session, Live), Failure> {
     let context = setup.context(Some(name))?;
-    let source = setup.metrics_source(&context)?;
-    let source_name = source.name();
-    Ok((setup.session(&context), spawn(setup, source, &context), source_name))
+    let sources = setup.sources(&context)?;
+    Ok((setup.session(&context), Live::start(setup, sources, &context)))
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

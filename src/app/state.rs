@@ -8,11 +8,14 @@ use chrono::{DateTime, Utc};
 use ratatui::style::Color;
 use ratatui_textarea::TextArea;
 
+use crate::app::change::{Change, Draft};
 use crate::app::fleet_table::{self, Filter, Sort};
 use crate::app::keymap::Keymap;
 use crate::collect::Feed;
+use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 use crate::core::health::{self, FleetReport, HealthThresholds, Provenance};
+use crate::sources::AlertsSnapshot;
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
 
@@ -31,12 +34,58 @@ pub struct Session {
     /// For `:ctx` and `:theme` completion.
     pub contexts: Vec<String>,
     pub themes: Vec<String>,
+    /// Whether this context has an Alertmanager to create silences in.
+    pub can_silence: bool,
 }
 
-/// The views. Only the fleet exists so far; later issues add more.
+/// The views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Fleet,
+    Alerts,
+}
+
+impl View {
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Fleet => "fleet",
+            View::Alerts => "alerts",
+        }
+    }
+}
+
+/// A cursor over a table's rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCursor {
+    pub selected: usize,
+    /// First row on screen.
+    pub offset: usize,
+}
+
+impl TableCursor {
+    /// Moves by `delta` within `rows` rows, keeping the cursor inside a
+    /// window of `height`. Returns whether anything moved.
+    pub fn move_by(&mut self, delta: isize, rows: usize, height: usize) -> bool {
+        if rows == 0 {
+            return false;
+        }
+        let target = (self.selected as isize).saturating_add(delta).clamp(0, rows as isize - 1) as usize;
+        let moved = target != self.selected;
+        self.selected = target;
+        self.scroll(rows, height);
+        moved
+    }
+
+    pub fn scroll(&mut self, rows: usize, height: usize) {
+        let height = height.max(1);
+        self.selected = self.selected.min(rows.saturating_sub(1));
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(rows.saturating_sub(height));
+    }
 }
 
 /// The fleet table: data, rows shown, cursor.
@@ -93,6 +142,12 @@ impl FleetTable {
 pub enum PromptKind {
     Command,
     Filter,
+    /// How long a new silence lasts.
+    SilenceDuration,
+    /// Why the change is made (recorded with it).
+    Reason,
+    /// Type the target to go ahead.
+    Confirm,
 }
 
 /// The `:` or `/` line being typed.
@@ -161,10 +216,19 @@ pub struct AppState {
     pub now: DateTime<Utc>,
     pub source_name: String,
     pub feed: Feed<FleetMetrics>,
+    /// Alerts from Prometheus and Alertmanager (or the lab's rules).
+    pub alerts: Feed<AlertsSnapshot>,
+    pub alerts_table: TableCursor,
     pub view: View,
+    /// Views to return to with `back`, most recent last.
+    pub previous_views: Vec<View>,
     pub fleet: FleetTable,
     pub help_open: bool,
     pub prompt: Option<Prompt>,
+    /// A change being put together through the prompts.
+    pub draft: Option<Draft>,
+    /// A change waiting for the operator to type its target.
+    pub confirming: Option<Change>,
     pub command_history: Vec<String>,
     pub flash: Option<Flash>,
     /// Terminal size in cells.
@@ -181,11 +245,16 @@ impl AppState {
             keymap,
             now: Utc::now(),
             feed: Feed::empty(source_name.clone()),
+            alerts: Feed::empty(String::new()),
+            alerts_table: TableCursor::default(),
             source_name,
             view: View::Fleet,
+            previous_views: Vec::new(),
             fleet: FleetTable::default(),
             help_open: false,
             prompt: None,
+            draft: None,
+            confirming: None,
             command_history: Vec::new(),
             flash: None,
             width: 80,
@@ -204,18 +273,46 @@ impl AppState {
                 Some(build_report(metrics, &self.session.context, &self.session.thresholds, &provenance));
         }
         self.feed = feed;
+        self.attach_alert_counts();
         self.fleet.recompute_rows();
     }
 
+    /// Takes in a new alerts snapshot and updates the fleet's alert column.
+    pub fn apply_alerts(&mut self, feed: Feed<AlertsSnapshot>) {
+        self.alerts = feed;
+        let rows = self.alert_rows().len();
+        self.alerts_table.scroll(rows, crate::ui::layout::fleet_body_rows(self.height));
+        self.attach_alert_counts();
+        self.fleet.recompute_rows();
+    }
+
+    fn attach_alert_counts(&mut self) {
+        let (Some(report), Some(snapshot)) = (self.fleet.report.as_mut(), self.alerts.latest.as_ref()) else {
+            return;
+        };
+        report.attach_alerts(&snapshot.alerts);
+    }
+
+    /// The alerts the alerts view lists (filtered like the fleet).
+    pub fn alert_rows(&self) -> Vec<&AlertEntry> {
+        let Some(snapshot) = &self.alerts.latest else { return Vec::new() };
+        snapshot.alerts.iter().filter(|a| self.fleet.filter.as_ref().is_none_or(|f| f.matches_alert(a))).collect()
+    }
+
+    /// How fresh the fleet data is.
     pub fn freshness(&self) -> Freshness {
+        self.freshness_of(&self.feed)
+    }
+
+    pub fn freshness_of<T>(&self, feed: &Feed<T>) -> Freshness {
         if let Some(at) = self.session.pinned_at {
-            return match (&self.feed.latest, &self.feed.error) {
+            return match (&feed.latest, &feed.error) {
                 (None, Some(e)) => Freshness::Unreachable { error: e.message.clone() },
                 (None, None) => Freshness::Loading,
                 _ => Freshness::Pinned(at),
             };
         }
-        match (self.feed.latest_fetched_at, &self.feed.error) {
+        match (feed.latest_fetched_at, &feed.error) {
             (None, None) => Freshness::Loading,
             (None, Some(e)) => Freshness::Unreachable { error: e.message.clone() },
             (Some(fetched), error) => {

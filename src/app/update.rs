@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::action::{Action, Mode};
+use crate::app::change::{self, Change, Draft};
 use crate::app::command::{self, Command, Vocabulary};
 use crate::app::fleet_table::Filter;
 use crate::app::state::{AppState, Flash, Freshness, Prompt, PromptKind, View};
 use crate::collect::Feed;
 use crate::core::fleet::FleetMetrics;
+use crate::sources::AlertsSnapshot;
 use crate::ui::layout;
 use crate::ui::theme::Theme;
 
@@ -23,6 +25,9 @@ pub enum Msg {
         height: u16,
     },
     Feed(Feed<FleetMetrics>),
+    Alerts(Feed<AlertsSnapshot>),
+    /// A change the runner carried out (or failed to): the sentence to show.
+    ChangeDone(Result<String, String>),
     /// The wall clock moved (sent only while something time-dependent is shown).
     Clock(DateTime<Utc>),
     ThemeLoaded(Result<Theme, String>),
@@ -38,6 +43,8 @@ pub enum Effect {
     Refresh,
     SwitchContext(String),
     LoadTheme(String),
+    /// Carry out a change the operator confirmed (already past the gate).
+    Apply(Change),
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -74,6 +81,17 @@ pub fn update(state: &mut AppState, msg: Msg) -> Outcome {
             state.fleet.scroll_to_cursor(rows);
             Outcome::redraw()
         }
+        Msg::Alerts(feed) => {
+            state.apply_alerts(feed);
+            Outcome::redraw()
+        }
+        Msg::ChangeDone(result) => {
+            state.flash = Some(match result {
+                Ok(text) => Flash { text, is_error: false },
+                Err(text) => Flash { text, is_error: true },
+            });
+            Outcome::redraw()
+        }
         Msg::Clock(now) => {
             let before = state.freshness();
             state.now = now;
@@ -98,9 +116,15 @@ pub fn active_modes(state: &AppState) -> &'static [Mode] {
     } else if state.help_open {
         &[Mode::Help, Mode::Global]
     } else {
-        match state.view {
-            View::Fleet => &[Mode::Fleet, Mode::Table, Mode::Global],
-        }
+        view_modes(state.view)
+    }
+}
+
+/// The modes of a view, most specific first (the help overlay lists these).
+pub fn view_modes(view: View) -> &'static [Mode] {
+    match view {
+        View::Fleet => &[Mode::Fleet, Mode::Table, Mode::Global],
+        View::Alerts => &[Mode::Alerts, Mode::Table, Mode::Global],
     }
 }
 
@@ -147,10 +171,13 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
                 state.fleet.recompute_rows();
                 state.fleet.scroll_to_cursor(page);
             } else {
-                state.flash = Some(Flash { text: "nothing to go back to — q quits".into(), is_error: false });
+                return go_back(state);
             }
             Outcome::redraw()
         }
+        Action::PreviousView => go_back(state),
+        Action::Silence => start_silence(state),
+        Action::ExpireSilence => start_expiry(state),
         Action::CommandLine => {
             state.prompt = Some(Prompt::new(PromptKind::Command, "", None));
             Outcome::redraw()
@@ -184,7 +211,85 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
     }
 }
 
+/// Why a change cannot even be started here, if so.
+fn refuse_change(state: &AppState) -> Option<String> {
+    if let Some(reason) = &state.session.read_only {
+        return Some(format!("read-only ({reason}): silences cannot be changed here"));
+    }
+    if !state.session.can_silence {
+        return Some(format!("context {} has no Alertmanager to hold silences", state.session.context));
+    }
+    None
+}
+
+fn selected_alert(state: &AppState) -> Option<crate::core::alerts::AlertEntry> {
+    state.alert_rows().get(state.alerts_table.selected).map(|a| (*a).clone())
+}
+
+fn start_silence(state: &mut AppState) -> Outcome {
+    if let Some(why) = refuse_change(state) {
+        state.flash = Some(Flash { text: why, is_error: true });
+        return Outcome::redraw();
+    }
+    let Some(alert) = selected_alert(state) else { return Outcome::nothing() };
+    if !alert.silenced_by.is_empty() {
+        state.flash = Some(Flash { text: "already silenced — x expires the silence".into(), is_error: true });
+        return Outcome::redraw();
+    }
+    let target = alert.model.clone().unwrap_or_else(|| alert.name.clone());
+    state.draft = Some(Draft::Silence { labels: alert.labels.clone(), target, duration: None });
+    state.prompt = Some(Prompt::new(PromptKind::SilenceDuration, change::SILENCE_DEFAULT, None));
+    Outcome::redraw()
+}
+
+fn start_expiry(state: &mut AppState) -> Outcome {
+    if let Some(why) = refuse_change(state) {
+        state.flash = Some(Flash { text: why, is_error: true });
+        return Outcome::redraw();
+    }
+    let Some(alert) = selected_alert(state) else { return Outcome::nothing() };
+    let Some(id) = alert.silenced_by.first().cloned() else {
+        state.flash = Some(Flash { text: "this alert is not silenced".into(), is_error: true });
+        return Outcome::redraw();
+    };
+    let target = alert.model.clone().unwrap_or_else(|| alert.name.clone());
+    state.draft = Some(Draft::Expire { id, target });
+    state.prompt = Some(Prompt::new(PromptKind::Reason, "", None));
+    Outcome::redraw()
+}
+
+fn go_back(state: &mut AppState) -> Outcome {
+    match state.previous_views.pop() {
+        Some(view) => {
+            state.view = view;
+            Outcome::redraw()
+        }
+        None => {
+            state.flash = Some(Flash { text: "nothing to go back to — q quits".into(), is_error: false });
+            Outcome::redraw()
+        }
+    }
+}
+
+/// Switches to `view`, remembering where we came from.
+pub fn open_view(state: &mut AppState, view: View) {
+    state.help_open = false;
+    if state.view != view {
+        state.previous_views.push(state.view);
+        // A long session of hopping must not grow without bound.
+        if state.previous_views.len() > 32 {
+            state.previous_views.remove(0);
+        }
+        state.view = view;
+    }
+}
+
 fn move_cursor(state: &mut AppState, delta: isize, page: usize) -> Outcome {
+    if state.view == View::Alerts {
+        let rows = state.alert_rows().len();
+        let moved = state.alerts_table.move_by(delta, rows, page);
+        return Outcome { redraw: moved, effect: None };
+    }
     let rows = state.fleet.rows.len();
     if rows == 0 {
         return Outcome::nothing();
@@ -205,11 +310,19 @@ fn on_prompt_key(state: &mut AppState, key: KeyEvent) -> Outcome {
         Some(Action::Submit) => submit_prompt(state),
         Some(Action::Cancel) => {
             let prompt = state.prompt.take();
-            if let Some(p) = prompt
-                && p.kind == PromptKind::Filter
-            {
-                state.fleet.filter = p.filter_before;
-                state.fleet.recompute_rows();
+            if let Some(p) = prompt {
+                match p.kind {
+                    PromptKind::Filter => {
+                        state.fleet.filter = p.filter_before;
+                        state.fleet.recompute_rows();
+                    }
+                    PromptKind::SilenceDuration | PromptKind::Reason | PromptKind::Confirm => {
+                        state.draft = None;
+                        state.confirming = None;
+                        state.flash = Some(Flash { text: "cancelled: nothing changed".into(), is_error: false });
+                    }
+                    PromptKind::Command => {}
+                }
             }
             Outcome::redraw()
         }
@@ -258,6 +371,54 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
     };
     let text = prompt.text().trim().to_string();
     match prompt.kind {
+        PromptKind::SilenceDuration => match change::parse_silence_duration(&text) {
+            Ok(d) => {
+                if let Some(Draft::Silence { duration, .. }) = state.draft.as_mut() {
+                    *duration = Some(d);
+                }
+                state.prompt = Some(Prompt::new(PromptKind::Reason, "", None));
+                Outcome::redraw()
+            }
+            Err(message) => {
+                // Keep the prompt open with what was typed, so it can be fixed.
+                state.prompt = Some(prompt);
+                state.flash = Some(Flash { text: message, is_error: true });
+                Outcome::redraw()
+            }
+        },
+        PromptKind::Reason => {
+            let built = state.draft.as_ref().and_then(|d| d.with_reason(&text));
+            match built {
+                _ if text.is_empty() => {
+                    state.prompt = Some(prompt);
+                    state.flash = Some(Flash { text: "a reason is required: it is recorded".into(), is_error: true });
+                }
+                Some(change) => {
+                    state.draft = None;
+                    state.confirming = Some(change);
+                    state.prompt = Some(Prompt::new(PromptKind::Confirm, "", None));
+                }
+                None => state.draft = None,
+            }
+            Outcome::redraw()
+        }
+        PromptKind::Confirm => {
+            let Some(change) = state.confirming.take() else { return Outcome::redraw() };
+            if text != change.target() {
+                state.flash = Some(Flash {
+                    text: format!("typed `{text}`, not `{}`: nothing changed", change.target()),
+                    is_error: true,
+                });
+                return Outcome::redraw();
+            }
+            // The gate has the last word, even after confirmation.
+            if let Some(reason) = &state.session.read_only {
+                state.flash = Some(Flash { text: format!("read-only ({reason}): nothing changed"), is_error: true });
+                return Outcome::redraw();
+            }
+            state.flash = Some(Flash { text: format!("{}…", change.describe()), is_error: false });
+            Outcome::effect(Effect::Apply(change))
+        }
         PromptKind::Filter => {
             if let Some(error) = state.fleet.filter.as_ref().and_then(|f| f.regex_error.clone()) {
                 state.flash =
@@ -275,8 +436,11 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
             let vocabulary = Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes };
             match command::parse(&text, &vocabulary) {
                 Ok(Command::Fleet) => {
-                    state.view = View::Fleet;
-                    state.help_open = false;
+                    open_view(state, View::Fleet);
+                    Outcome::redraw()
+                }
+                Ok(Command::Alerts) => {
+                    open_view(state, View::Alerts);
                     Outcome::redraw()
                 }
                 Ok(Command::Help) => {

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::core::fleet::FleetMetrics;
-use crate::sources::{FleetQuery, MetricsSource, SourceError};
+use crate::sources::{AlertsSnapshot, AlertsSource, FleetQuery, MetricsSource, SourceError};
 
 /// What the console knows about one source right now.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,21 +66,45 @@ impl<T> Drop for Collector<T> {
 
 /// Starts polling `source` for the fleet.
 pub fn spawn_fleet(source: Arc<dyn MetricsSource>, schedule: Schedule) -> Collector<FleetMetrics> {
-    let (tx, rx) = watch::channel(Feed::empty(source.name()));
+    let name = source.name();
+    spawn(name, schedule, move |at| {
+        let source = Arc::clone(&source);
+        async move { source.fleet(&FleetQuery::at(at)).await }
+    })
+}
+
+/// Starts polling `source` for alerts.
+pub fn spawn_alerts(source: Arc<dyn AlertsSource>, schedule: Schedule) -> Collector<AlertsSnapshot> {
+    let name = source.name();
+    let pinned = schedule.at.is_some();
+    spawn(name, schedule, move |at| {
+        let source = Arc::clone(&source);
+        async move { source.alerts(pinned.then_some(at)).await }
+    })
+}
+
+/// Polls `fetch` (given the instant to describe) on `schedule`, publishing
+/// each result on the feed; failures keep the last good value.
+pub fn spawn<T, F, Fut>(source_name: String, schedule: Schedule, fetch: F) -> Collector<T>
+where
+    T: Send + Sync + 'static,
+    F: Fn(DateTime<Utc>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, SourceError>> + Send,
+{
+    let (tx, rx) = watch::channel(Feed::empty(source_name.clone()));
     let (refresh_tx, mut refresh_rx) = mpsc::channel::<()>(1);
     let task = tokio::spawn(async move {
         loop {
             let at = schedule.at.unwrap_or_else(Utc::now);
-            let query = FleetQuery::at(at);
-            let outcome = match tokio::time::timeout(schedule.timeout, source.fleet(&query)).await {
+            let outcome = match tokio::time::timeout(schedule.timeout, fetch(at)).await {
                 Ok(result) => result,
                 Err(_) => Err(SourceError {
-                    source_name: source.name(),
+                    source_name: source_name.clone(),
                     message: format!("no answer within {}", crate::core::duration::format(schedule.timeout)),
                 }),
             };
             if let Err(e) = &outcome {
-                tracing::warn!(source = %e.source_name, error = %e.message, "fleet refresh failed");
+                tracing::warn!(source = %e.source_name, error = %e.message, "refresh failed");
             }
             tx.send_modify(|feed| {
                 feed.attempts += 1;

@@ -18,6 +18,18 @@ use crate::sources::{FleetQuery, MetricsSource};
 pub const ONE_SHOT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Fetches the fleet once, as of `at`. Unreachable sources exit 3.
+/// Alerts at `at` (or now), for one-shot commands. A failure is not fatal —
+/// the fleet is still worth printing — so it comes back as a warning.
+pub async fn fetch_alerts(
+    source: &Arc<dyn crate::sources::AlertsSource>,
+    at: Option<chrono::DateTime<Utc>>,
+) -> Result<crate::sources::AlertsSnapshot, String> {
+    match tokio::time::timeout(ONE_SHOT_TIMEOUT, source.alerts(at)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("{}: no answer within {}s", source.name(), ONE_SHOT_TIMEOUT.as_secs())),
+    }
+}
+
 pub async fn fetch_fleet(source: &Arc<dyn MetricsSource>, at: chrono::DateTime<Utc>) -> Result<FleetMetrics, Failure> {
     let query = FleetQuery::at(at);
     match tokio::time::timeout(ONE_SHOT_TIMEOUT, source.fleet(&query)).await {

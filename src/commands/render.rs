@@ -7,10 +7,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use crate::app::state::AppState;
+use crate::app::state::{AppState, View};
 use crate::cli::{RenderArgs, ViewName};
 use crate::collect::Feed;
 use crate::launch::{Failure, Setup};
+use crate::sources::SourceError;
 use crate::ui;
 
 pub async fn run(setup: &Setup, args: &RenderArgs) -> Result<u8, Failure> {
@@ -23,8 +24,13 @@ pub async fn run(setup: &Setup, args: &RenderArgs) -> Result<u8, Failure> {
 /// The state the console would have once the first data arrived.
 pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failure> {
     let context = setup.initial_context()?;
-    let source = setup.metrics_source(&context)?;
+    let sources = setup.sources(&context)?;
+    let source = sources.metrics;
     let metrics = super::fetch_fleet(&source, setup.at.unwrap_or_else(chrono::Utc::now)).await?;
+    let alerts = match &sources.alerts {
+        Some(alerts) => Some((alerts.name(), super::fetch_alerts(alerts, setup.at).await)),
+        None => None,
+    };
     let mut state = AppState::new(
         setup.session(&context),
         setup.theme(&setup.theme_name())?,
@@ -43,6 +49,21 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
     feed.latest = Some(Arc::new(metrics));
     feed.attempts = 1;
     state.apply_feed(feed);
+    if let Some((name, result)) = alerts {
+        let mut feed = Feed::empty(name.clone());
+        feed.attempts = 1;
+        match result {
+            Ok(snapshot) => {
+                feed.latest = Some(Arc::new(snapshot));
+                feed.latest_fetched_at = Some(state.now);
+            }
+            Err(message) => feed.error = Some(SourceError { source_name: name, message }),
+        }
+        state.apply_alerts(feed);
+    }
+    if args.view == ViewName::Alerts {
+        state.view = View::Alerts;
+    }
     if let Some(model) = &args.model {
         let report = state.fleet.report.as_mut().expect("a report was just applied");
         super::status::select_model(report, model)?;

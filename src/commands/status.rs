@@ -11,13 +11,30 @@ use crate::ui::views::fleet::rate;
 
 pub async fn run(setup: &Setup, args: &StatusArgs) -> Result<u8, Failure> {
     let context = setup.initial_context()?;
-    let source = setup.metrics_source(&context)?;
+    let sources = setup.sources(&context)?;
+    let source = sources.metrics;
     let asked_for = setup.at.unwrap_or_else(chrono::Utc::now);
-    let metrics = super::fetch_fleet(&source, asked_for).await?;
+    let (metrics, alerts) = match &sources.alerts {
+        Some(alerts) => {
+            let (m, a) = tokio::join!(super::fetch_fleet(&source, asked_for), super::fetch_alerts(alerts, setup.at));
+            (m?, Some(a))
+        }
+        None => (super::fetch_fleet(&source, asked_for).await?, None),
+    };
     // How far the data lags behind the instant it was asked for.
     let age = (asked_for - metrics.at).num_milliseconds() as f64 / 1000.0;
     let provenance = Provenance { source: source.name(), age_seconds: Some(age.max(0.0)) };
     let mut report = build_report(&metrics, &context.name, &context.health, &provenance);
+    match alerts {
+        Some(Ok(snapshot)) => {
+            for note in &snapshot.notes {
+                eprintln!("vigil: note: {note}");
+            }
+            report.attach_alerts(&snapshot.alerts);
+        }
+        Some(Err(e)) => eprintln!("vigil: alerts unavailable: {e}"),
+        None => {}
+    }
     if let Some(model) = &args.model {
         select_model(&mut report, model)?;
     }

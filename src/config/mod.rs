@@ -6,10 +6,10 @@
 
 pub mod load;
 mod model;
-pub mod secret;
 pub mod paths;
 mod reader;
 mod schema;
+pub mod secret;
 mod select;
 mod url_check;
 

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::core::alerts::AlertCounts;
+
 use super::fleet::{ModelMetrics, error_ratio};
 use super::sanitize::sanitize;
 
@@ -70,6 +72,8 @@ pub struct ModelHealth {
     pub history: Vec<Option<f64>>,
     pub source: String,
     pub age_seconds: Option<f64>,
+    /// Alerts naming this model; `None` until an alerts source answers.
+    pub alerts: Option<AlertCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +86,16 @@ pub struct VersionHealth {
     pub latency_p50_seconds: Option<f64>,
     pub latency_p99_seconds: Option<f64>,
     pub status: Status,
+}
+
+impl FleetReport {
+    /// Sets every model's alert counts from `alerts` (zero where none name it).
+    pub fn attach_alerts(&mut self, alerts: &[crate::core::alerts::AlertEntry]) {
+        let counts = crate::core::alerts::counts_by_model(alerts);
+        for model in &mut self.models {
+            model.alerts = Some(counts.get(&model.model).copied().unwrap_or_default());
+        }
+    }
 }
 
 /// The whole fleet as one report.
@@ -181,6 +195,7 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
         history: metrics.history.clone(),
         source: clean(&provenance.source),
         age_seconds: provenance.age_seconds,
+        alerts: None,
     }
 }
 

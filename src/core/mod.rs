@@ -4,6 +4,7 @@
 //! with unit and property tests and shared by the TUI, the one-shot commands
 //! and the exports.
 
+pub mod alerts;
 pub mod diagnostic;
 pub mod duration;
 pub mod fleet;

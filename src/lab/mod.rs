@@ -1,12 +1,14 @@
 //! The embedded simulated fleet: deterministic models, traffic and scenarios
 //! behind the same source traits as the real backends.
 
+pub mod alerts;
 pub mod catalogue;
 pub mod noise;
 pub mod scenario;
 pub mod sim;
 pub mod source;
 
+pub use alerts::LabAlerts;
 pub use scenario::Scenario;
 pub use sim::{LabOptions, Outcome, Simulator};
 pub use source::LabSource;

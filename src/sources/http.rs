@@ -31,12 +31,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            timeout: Duration::from_secs(10),
-            max_response_bytes: 32 * 1024 * 1024,
-            retries: 2,
-            concurrency: 4,
-        }
+        Limits { timeout: Duration::from_secs(10), max_response_bytes: 32 * 1024 * 1024, retries: 2, concurrency: 4 }
     }
 }
 
@@ -87,6 +82,9 @@ impl RequestError {
     }
 }
 
+/// Reads a server's own error answer into a [`Reason`], when it is one.
+pub type ApiErrorParser = fn(&[u8]) -> Option<Reason>;
+
 /// A client for one configured server.
 #[derive(Clone)]
 pub struct ServerClient {
@@ -98,7 +96,7 @@ pub struct ServerClient {
     permits: Arc<Semaphore>,
     /// Reads a server's own error format (Prometheus' `{"status":"error"}`)
     /// out of a failed answer, so the message quotes what the server said.
-    api_errors: Option<fn(&[u8]) -> Option<Reason>>,
+    api_errors: Option<ApiErrorParser>,
 }
 
 impl std::fmt::Debug for ServerClient {
@@ -139,7 +137,8 @@ impl ServerClient {
             headers.insert(AUTHORIZATION, sensitive(&format!("Basic {pair}"), kind)?);
         }
         if let Some(tenant) = &endpoint.tenant {
-            let value = HeaderValue::from_str(tenant).map_err(|_| format!("{kind} tenant: not a valid header value"))?;
+            let value =
+                HeaderValue::from_str(tenant).map_err(|_| format!("{kind} tenant: not a valid header value"))?;
             headers.insert(HeaderName::from_static("x-scope-orgid"), value);
         }
 
@@ -185,7 +184,7 @@ impl ServerClient {
     }
 
     /// Uses `parse` to explain failed answers in the server's own words.
-    pub fn with_api_errors(mut self, parse: fn(&[u8]) -> Option<Reason>) -> Self {
+    pub fn with_api_errors(mut self, parse: ApiErrorParser) -> Self {
         self.api_errors = Some(parse);
         self
     }

@@ -2,6 +2,8 @@
 //! implement the same traits, so the demo, the tests and production walk the
 //! same path through the app.
 
+pub mod alertmanager;
+pub mod alerts;
 pub mod http;
 pub mod prometheus;
 
@@ -11,6 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 
 /// A boxed future, so sources can be chosen at run time (`dyn MetricsSource`).
@@ -54,4 +57,22 @@ pub trait MetricsSource: Send + Sync {
     fn name(&self) -> String;
 
     fn fleet<'a>(&'a self, query: &'a FleetQuery) -> BoxFuture<'a, Result<FleetMetrics, SourceError>>;
+}
+
+/// Every alert known at one instant, with notes on what could not be read
+/// (one of two alert sources down still gives a useful, labelled list).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertsSnapshot {
+    pub at: Option<DateTime<Utc>>,
+    pub alerts: Vec<AlertEntry>,
+    /// Shown above the list: "alertmanager …: cannot connect: …".
+    pub notes: Vec<String>,
+}
+
+/// Reads alerts: Prometheus rule alerts and Alertmanager's, or the lab's.
+pub trait AlertsSource: Send + Sync {
+    fn name(&self) -> String;
+
+    /// Alerts as of `at` (a pinned past instant) or now.
+    fn alerts<'a>(&'a self, at: Option<DateTime<Utc>>) -> BoxFuture<'a, Result<AlertsSnapshot, SourceError>>;
 }

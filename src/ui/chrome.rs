@@ -11,6 +11,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::action::Action;
 use crate::app::fleet_table::STATUS_ORDER;
 use crate::app::state::{AppState, Freshness, PromptKind, View};
+use crate::core::alerts::AlertState;
 use crate::core::duration::format_age;
 use crate::ui::views::fleet::status_style;
 use crate::ui::widgets::text::truncate;
@@ -59,7 +60,7 @@ pub fn header(frame: &mut Frame, state: &AppState, area: Rect) {
         }
     }
     spans.push(sep.clone());
-    spans.push(freshness_span(state, bar));
+    spans.push(freshness_span(state, &state.freshness(), bar));
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let source = format!("{}{}", sep.content, glyphs.text(&state.source_name));
     if used + source.chars().count() <= area.width as usize {
@@ -68,10 +69,10 @@ pub fn header(frame: &mut Frame, state: &AppState, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
-fn freshness_span(state: &AppState, bar: Style) -> Span<'static> {
+fn freshness_span(state: &AppState, freshness: &Freshness, bar: Style) -> Span<'static> {
     let theme = &state.theme;
     let glyphs = &state.glyphs;
-    match state.freshness() {
+    match freshness.clone() {
         Freshness::Loading => Span::styled(glyphs.text("loading…").into_owned(), bar),
         Freshness::Pinned(at) => Span::styled(
             glyphs.text(&format!("AT {} · time travel", at.format("%Y-%m-%d %H:%M:%SZ"))).into_owned(),
@@ -94,10 +95,46 @@ fn freshness_span(state: &AppState, bar: Style) -> Span<'static> {
     }
 }
 
-/// `FLEET  12 models · sort status ▼ · filter /fraud/ 3 of 12`
+/// The view's title line.
 pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
+    match state.view {
+        View::Fleet => fleet_title(frame, state, area),
+        View::Alerts => alerts_title(frame, state, area),
+    }
+}
+
+/// `ALERTS  3 firing · 1 pending · 2 silenced · prometheus + alertmanager · live`
+fn alerts_title(frame: &mut Frame, state: &AppState, area: Rect) {
     let theme = &state.theme;
-    let View::Fleet = state.view;
+    let dot = state.glyphs.text(" · ").into_owned();
+    let mut spans = vec![Span::styled(" ALERTS ", theme.accent.add_modifier(Modifier::BOLD))];
+    match &state.alerts.latest {
+        Some(snapshot) => {
+            let count = |s: AlertState| snapshot.alerts.iter().filter(|a| a.state == s).count();
+            let firing = count(AlertState::Firing);
+            let style = if firing > 0 { theme.critical } else { theme.muted };
+            spans.push(Span::styled(format!(" {firing} firing"), style));
+            spans.push(Span::styled(format!("{dot}{} pending", count(AlertState::Pending)), theme.muted));
+            let muted = count(AlertState::Silenced) + count(AlertState::Inhibited);
+            spans.push(Span::styled(format!("{dot}{muted} silenced or inhibited"), theme.muted));
+        }
+        None => spans.push(Span::styled(" no alerts read yet", theme.muted)),
+    }
+    let source = &state.alerts.source_name;
+    if !source.is_empty() {
+        spans.push(Span::styled(format!("{dot}{}", state.glyphs.text(source)), theme.muted));
+    }
+    spans.push(Span::styled(dot.clone(), theme.muted));
+    spans.push(freshness_span(state, &state.freshness_of(&state.alerts), theme.base));
+    if let Some(filter) = &state.fleet.filter {
+        spans.push(Span::styled(format!("{dot}filter /{}/", state.glyphs.text(&filter.text)), theme.accent));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
+}
+
+/// `FLEET  12 models · sort status ▼ · filter /fraud/ 3 of 12`
+fn fleet_title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
     let mut spans = vec![Span::styled(" FLEET ", theme.accent.add_modifier(Modifier::BOLD))];
     let total = state.fleet.report.as_ref().map_or(0, |r| r.models.len());
     spans.push(Span::styled(format!(" {total} models"), theme.muted));
@@ -119,24 +156,34 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
 pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
     let theme = &state.theme;
     if let Some(prompt) = &state.prompt {
+        let esc = " · esc cancels: nothing changes";
         let (sigil, hint) = match prompt.kind {
-            PromptKind::Command => (":", completion_hint(state)),
+            PromptKind::Command => (":".to_string(), completion_hint(state)),
             PromptKind::Filter => {
-                ("/", state.glyphs.text(" regex · /! inverts · enter keeps · esc cancels").into_owned())
+                ("/".to_string(), state.glyphs.text(" regex · /! inverts · enter keeps · esc cancels").into_owned())
+            }
+            PromptKind::SilenceDuration => ("silence for ".to_string(), format!(" e.g. 30m, 2h, 1d{esc}")),
+            PromptKind::Reason => ("reason ".to_string(), format!(" recorded with the change{esc}")),
+            PromptKind::Confirm => {
+                let target = state.confirming.as_ref().map(|c| c.target().to_string()).unwrap_or_default();
+                (format!("type {} to confirm ", state.glyphs.text(&target)), esc.to_string())
             }
         };
+        let hint = state.glyphs.text(&hint).into_owned();
+        let sigil_width = (sigil.chars().count() as u16).min(area.width / 2);
         let hint_width = hint.chars().count() as u16;
-        let input_width = area.width.saturating_sub(1 + hint_width.min(area.width / 2));
+        let input_width = area.width.saturating_sub(sigil_width + hint_width.min(area.width / 3));
         frame.render_widget(
             Paragraph::new(Span::styled(sigil, theme.prompt.add_modifier(Modifier::BOLD))),
-            Rect { width: 1, ..area },
+            Rect { width: sigil_width, ..area },
         );
         let mut input = prompt.input.clone();
         input.set_style(theme.prompt);
         input.set_cursor_line_style(Style::default());
         input.set_cursor_style(theme.prompt.add_modifier(Modifier::REVERSED));
-        frame.render_widget(&input, Rect { x: area.x + 1, width: input_width, ..area });
-        let hint_area = Rect { x: area.x + 1 + input_width, width: area.width.saturating_sub(1 + input_width), ..area };
+        frame.render_widget(&input, Rect { x: area.x + sigil_width, width: input_width, ..area });
+        let used = sigil_width + input_width;
+        let hint_area = Rect { x: area.x + used, width: area.width.saturating_sub(used), ..area };
         frame.render_widget(Paragraph::new(Span::styled(hint, theme.muted)), hint_area);
         return;
     }
@@ -149,14 +196,24 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
     let actions: &[(Action, &str)] = if state.help_open {
         &[(Action::Back, "close"), (Action::Help, "close"), (Action::Quit, "quit")]
     } else {
-        &[
-            (Action::Help, "help"),
-            (Action::Filter, "filter"),
-            (Action::SortNext, "sort"),
-            (Action::SortReverse, "reverse"),
-            (Action::CommandLine, "command"),
-            (Action::Quit, "quit"),
-        ]
+        match state.view {
+            View::Fleet => &[
+                (Action::Help, "help"),
+                (Action::Filter, "filter"),
+                (Action::SortNext, "sort"),
+                (Action::SortReverse, "reverse"),
+                (Action::CommandLine, "command"),
+                (Action::Quit, "quit"),
+            ],
+            View::Alerts => &[
+                (Action::Help, "help"),
+                (Action::Filter, "filter"),
+                (Action::Silence, "silence"),
+                (Action::ExpireSilence, "expire"),
+                (Action::PreviousView, "back"),
+                (Action::CommandLine, "command"),
+            ],
+        }
     };
     let mut spans = vec![Span::styled(" ", theme.footer)];
     for (action, label) in actions {

@@ -86,6 +86,25 @@ impl Glyphs {
     }
 }
 
+/// Box corners and lines for `--ascii`.
+pub const ASCII_BORDER: ratatui::symbols::border::Set = ratatui::symbols::border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+impl Glyphs {
+    /// Box lines: plain Unicode, or `+-|` under `--ascii`.
+    pub fn border(&self) -> ratatui::symbols::border::Set<'static> {
+        if self.ascii { ASCII_BORDER } else { ratatui::symbols::border::PLAIN }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,10 @@ pub fn render(frame: &mut Frame, state: &AppState) {
     chrome::title(frame, state, areas.title);
     match state.view {
         View::Fleet => views::fleet::render(frame, state, areas.body),
+        View::Alerts => views::alerts::render(frame, state, areas.body),
+    }
+    if state.draft.is_some() || state.confirming.is_some() {
+        views::confirm::render(frame, state, areas.body);
     }
     if state.help_open {
         views::help::render(frame, state, areas.body);

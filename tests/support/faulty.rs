@@ -57,9 +57,12 @@ impl FaultyServer {
                         }
                         Misbehaviour::Huge { bytes, declared } => {
                             let head = if declared {
-                                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {bytes}\r\n\r\n")
+                                format!(
+                                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {bytes}\r\n\r\n"
+                                )
                             } else {
-                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".to_string()
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+                                    .to_string()
                             };
                             if stream.write_all(head.as_bytes()).await.is_err() {
                                 return;

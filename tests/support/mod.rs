@@ -14,7 +14,7 @@ use vigil::app::state::{AppState, Session};
 use vigil::collect::Feed;
 use vigil::core::health::HealthThresholds;
 use vigil::lab::{LabOptions, Scenario, Simulator};
-use vigil::sources::FleetQuery;
+use vigil::sources::{AlertsSnapshot, FleetQuery};
 use vigil::ui::glyphs::Glyphs;
 use vigil::ui::theme::Theme;
 
@@ -64,6 +64,7 @@ pub fn lab_state(options: StateOptions) -> AppState {
         thresholds: HealthThresholds::default(),
         contexts: vec!["demo".into()],
         themes: Theme::builtin_names().iter().map(|s| s.to_string()).collect(),
+        can_silence: false,
     };
     let keymap = Arc::new(Keymap::load("default", None).expect("the shipped keymap loads"));
     let mut state = AppState::new(session, options.theme, options.glyphs, keymap, "demo (bad-deploy)".into());
@@ -75,6 +76,15 @@ pub fn lab_state(options: StateOptions) -> AppState {
     feed.latest_fetched_at = Some(now);
     feed.attempts = 1;
     state.apply_feed(feed);
+    let mut alerts = Feed::empty("demo (bad-deploy) rules".into());
+    alerts.latest = Some(Arc::new(AlertsSnapshot {
+        at: None,
+        alerts: vigil::lab::alerts::evaluate(&simulator, now),
+        notes: Vec::new(),
+    }));
+    alerts.latest_fetched_at = Some(now);
+    alerts.attempts = 1;
+    state.apply_alerts(alerts);
     state
 }
 

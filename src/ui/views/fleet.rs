@@ -12,6 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::app::fleet_table::Column;
 use crate::app::state::{AppState, Freshness};
+use crate::core::alerts::AlertCounts;
 use crate::core::health::{self, HealthThresholds, ModelHealth, Status, VersionHealth};
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
@@ -32,7 +33,7 @@ struct ColumnSpec {
 
 const SPACING: u16 = 1;
 
-fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 10] {
+fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 11] {
     let spec =
         |column, min, ideal, drop_order, right_aligned| ColumnSpec { column, min, ideal, drop_order, right_aligned };
     [
@@ -40,6 +41,7 @@ fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 10] {
         spec(Column::Model, 12, model_ideal.max(12), 0, false),
         spec(Column::Environment, 7, 7, 5, false),
         spec(Column::Versions, 7, versions_ideal.max(7), 3, false),
+        spec(Column::Alerts, 4, 6, 3, false),
         spec(Column::RequestsPerSecond, 5, 7, 1, true),
         spec(Column::ErrorRatio, 6, 6, 1, true),
         spec(Column::LatencyP50, 5, 6, 6, true),
@@ -203,6 +205,17 @@ fn cell<'a>(
                 .unwrap_or_else(|| versions_text(&model.versions, VersionsForm::Short, glyphs));
             text_cell(text, theme.base)
         }
+        Column::Alerts => {
+            let Some(a) = model.alerts else { return text_cell(dash.into(), theme.muted) };
+            let style = if a.firing > 0 {
+                theme.critical
+            } else if a.pending > 0 {
+                theme.warning
+            } else {
+                theme.muted
+            };
+            text_cell(alert_counts_text(a), style)
+        }
         Column::RequestsPerSecond => text_cell(model.requests_per_second.map_or(dash.into(), rate), theme.base),
         Column::ErrorRatio => {
             let style =
@@ -225,6 +238,16 @@ fn cell<'a>(
             text_cell(model.reason.clone(), style)
         }
     }
+}
+
+/// `2!1p` — two firing, one pending; `1s` one silenced; `0` none. Short
+/// enough for a narrow column, and readable without colour.
+pub fn alert_counts_text(a: AlertCounts) -> String {
+    if a.is_empty() {
+        return "0".into();
+    }
+    let parts = [(a.firing, "!"), (a.pending, "p"), (a.suppressed, "s")];
+    parts.iter().filter(|(n, _)| *n > 0).map(|(n, mark)| format!("{n}{mark}")).collect()
 }
 
 pub fn status_style(theme: &Theme, status: Status) -> Style {

@@ -8,20 +8,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::action::Mode;
-use crate::app::state::{AppState, View};
-
-/// The modes of the view beneath the overlay, most specific first.
-fn modes_of(view: View) -> &'static [Mode] {
-    match view {
-        View::Fleet => &[Mode::Fleet, Mode::Table, Mode::Global],
-    }
-}
+use crate::app::state::AppState;
+use crate::app::update::view_modes;
 
 pub fn lines(state: &AppState) -> Vec<Line<'static>> {
     let theme = &state.theme;
     let mut out = Vec::new();
     let mut entries: Vec<(Mode, String, &'static str)> = Vec::new();
-    for &mode in modes_of(state.view) {
+    for &mode in view_modes(state.view) {
         for (action, keys) in state.keymap.entries(mode) {
             let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
             entries.push((mode, keys.join(" "), action.description()));
@@ -42,30 +36,35 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
     out
 }
 
-/// Box corners and lines for `--ascii`.
-const ASCII_BORDER: ratatui::symbols::border::Set = ratatui::symbols::border::Set {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    vertical_left: "|",
-    vertical_right: "|",
-    horizontal_top: "-",
-    horizontal_bottom: "-",
-};
-
 pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let content = lines(state);
+    // Too tall for the screen: two columns side by side, each line cut to fit,
+    // so no key ever falls off the bottom.
+    let available = area.height.saturating_sub(2) as usize;
+    let content = if content.len() > available && available > 0 {
+        let half = content.len().div_ceil(2);
+        let column_width = (area.width.saturating_sub(4) / 2) as usize;
+        let (left, right) = content.split_at(half);
+        (0..half)
+            .map(|i| {
+                let mut spans = fit(&left[i], column_width, state.glyphs.ellipsis);
+                if let Some(line) = right.get(i) {
+                    spans.extend(fit(line, column_width, state.glyphs.ellipsis));
+                }
+                Line::from(spans)
+            })
+            .collect()
+    } else {
+        content
+    };
     let inner_width = content.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 2;
     let width = (inner_width + 2).min(area.width);
     let height = (content.len() as u16 + 2).min(area.height);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    let view_name = match state.view {
-        View::Fleet => "fleet",
-    };
+    let view_name = state.view.name();
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_set(if state.glyphs.ascii { ASCII_BORDER } else { ratatui::symbols::border::PLAIN })
+        .border_set(state.glyphs.border())
         .border_style(state.theme.border)
         .title(Span::styled(
             state.glyphs.text(&format!(" keys · {view_name} · keymap {} ", state.keymap.name())).into_owned(),
@@ -74,4 +73,22 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
         .style(state.theme.base);
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(content).block(block), popup);
+}
+
+/// The spans of `line` cut or padded to exactly `width` cells.
+fn fit(line: &Line<'static>, width: usize, ellipsis: &str) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in &line.spans {
+        if used >= width {
+            break;
+        }
+        let text = crate::ui::widgets::text::truncate(&span.content, width - used, ellipsis);
+        used += crate::ui::widgets::text::width(&text);
+        out.push(Span::styled(text, span.style));
+    }
+    if used < width {
+        out.push(Span::raw(" ".repeat(width - used)));
+    }
+    out
 }

@@ -1,4 +1,6 @@
 //! One module per view; each is a pure `render(frame, &state, area)`.
 
+pub mod alerts;
+pub mod confirm;
 pub mod fleet;
 pub mod help;
