@@ -1,0 +1,280 @@
+//! The fleet from Prometheus: a fixed handful of aggregate queries per
+//! refresh — requests, errors and latency buckets `by (model, version)`,
+//! version info, and one range query for the sparklines — however many
+//! models there are. They run concurrently (bounded by the client).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use super::{PrometheusClient, Sample};
+use crate::core::fleet::{FleetMetrics, ModelMetrics, VersionMetrics};
+use crate::core::histogram::{Bucket, quantile};
+use crate::sources::http::RequestError;
+use crate::sources::presets::{Concept, Preset, QueryVars};
+use crate::sources::{BoxFuture, FleetQuery, MetricsSource, SourceError};
+
+/// Sparkline windows shorter than this see too few scrapes to rate over.
+const MIN_HISTORY_WINDOW: Duration = Duration::from_secs(60);
+
+pub struct PrometheusFleet {
+    client: PrometheusClient,
+    preset: Preset,
+    /// Extra label matchers from the context (`$filter`).
+    filter: String,
+    /// Shown for models whose metrics carry no environment.
+    environment: Option<String>,
+}
+
+/// Which `(model, version)` a series belongs to.
+type Key = (String, Option<String>);
+
+impl PrometheusFleet {
+    pub fn new(client: PrometheusClient, preset: Preset, filter: String, environment: Option<String>) -> Self {
+        PrometheusFleet { client, preset, filter, environment }
+    }
+
+    pub fn client(&self) -> &PrometheusClient {
+        &self.client
+    }
+
+    pub fn preset(&self) -> &Preset {
+        &self.preset
+    }
+
+    /// How many HTTP requests one refresh costs (constant in the fleet size).
+    pub fn requests_per_refresh(&self) -> usize {
+        [Concept::Requests, Concept::Errors, Concept::LatencyBuckets, Concept::VersionInfo, Concept::History]
+            .iter()
+            .filter(|c| self.preset.has(**c))
+            .count()
+    }
+
+    fn key(&self, labels: &BTreeMap<String, String>) -> Option<Key> {
+        let model = labels.get(&self.preset.model_label)?.clone();
+        let version = self.preset.version_label.as_ref().and_then(|l| labels.get(l).cloned());
+        Some((model, version))
+    }
+
+    async fn instant(&self, concept: Concept, vars: &QueryVars, query: &FleetQuery) -> Result<Vec<Sample>, RequestError> {
+        match self.preset.query(concept, vars) {
+            Some(promql) => self.client.query(&promql, Some(query.at)).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn history(&self, query: &FleetQuery) -> Result<HashMap<String, Vec<Option<f64>>>, RequestError> {
+        let step = query.history_step.max(Duration::from_secs(1));
+        let vars = QueryVars { window: step.max(MIN_HISTORY_WINDOW), step, filter: self.filter.clone() };
+        let Some(promql) = self.preset.query(Concept::History, &vars) else { return Ok(HashMap::new()) };
+        let points = (query.history.as_secs() / step.as_secs()).max(1) as usize;
+        let start = query.at - chrono::Duration::from_std(step * (points as u32 - 1)).unwrap_or_default();
+        let series = self.client.query_range(&promql, start, query.at, step).await?;
+        let step_ms = step.as_millis() as i64;
+        let mut out = HashMap::new();
+        for s in series {
+            let Some(model) = s.labels.get(&self.preset.model_label) else { continue };
+            // Range answers skip steps with no data: place each point in its slot.
+            let mut values = vec![None; points];
+            for (t, v) in s.points {
+                let slot = (t - start).num_milliseconds().div_euclid(step_ms.max(1));
+                if let Ok(i) = usize::try_from(slot)
+                    && i < points
+                    && v.is_finite()
+                {
+                    values[i] = Some(v);
+                }
+            }
+            out.insert(model.clone(), values);
+        }
+        Ok(out)
+    }
+
+    async fn fetch(&self, query: &FleetQuery) -> Result<FleetMetrics, RequestError> {
+        let vars = QueryVars { window: query.rate_window, step: query.history_step, filter: self.filter.clone() };
+        let (requests, errors, buckets, info, history) = tokio::join!(
+            self.instant(Concept::Requests, &vars, query),
+            self.instant(Concept::Errors, &vars, query),
+            self.instant(Concept::LatencyBuckets, &vars, query),
+            self.instant(Concept::VersionInfo, &vars, query),
+            self.history(query),
+        );
+        let (requests, errors, buckets, info, history) = (requests?, errors?, buckets?, info?, history?);
+        Ok(self.assemble(query, requests, errors, buckets, info, history))
+    }
+
+    fn assemble(
+        &self,
+        query: &FleetQuery,
+        requests: Vec<Sample>,
+        errors: Vec<Sample>,
+        buckets: Vec<Sample>,
+        info: Vec<Sample>,
+        mut history: HashMap<String, Vec<Option<f64>>>,
+    ) -> FleetMetrics {
+        let has_errors = self.preset.has(Concept::Errors);
+        let mut versions: BTreeMap<Key, VersionMetrics> = BTreeMap::new();
+        let mut environments: HashMap<String, String> = HashMap::new();
+        let blank = |version: &Option<String>| VersionMetrics {
+            version: version.clone(),
+            aliases: Vec::new(),
+            requests_per_second: None,
+            errors_per_second: None,
+            latency_p50_seconds: None,
+            latency_p99_seconds: None,
+        };
+        for sample in &requests {
+            let Some(key) = self.key(&sample.labels) else { continue };
+            let entry = versions.entry(key.clone()).or_insert_with(|| blank(&key.1));
+            entry.requests_per_second = Some(finite_or_zero(sample.value));
+            // A stack that reports errors reports zero errors as absence.
+            if has_errors {
+                entry.errors_per_second.get_or_insert(0.0);
+            }
+        }
+        for sample in &errors {
+            let Some(key) = self.key(&sample.labels) else { continue };
+            let entry = versions.entry(key.clone()).or_insert_with(|| blank(&key.1));
+            entry.errors_per_second = Some(finite_or_zero(sample.value));
+        }
+        for sample in &info {
+            let Some(key) = self.key(&sample.labels) else { continue };
+            let entry = versions.entry(key.clone()).or_insert_with(|| blank(&key.1));
+            if let Some(aliases) = sample.labels.get("aliases") {
+                entry.aliases = aliases.split(',').map(str::trim).filter(|a| !a.is_empty()).map(String::from).collect();
+            }
+            if let Some(env) = sample.labels.get("environment").filter(|e| !e.is_empty()) {
+                environments.insert(key.0.clone(), env.clone());
+            }
+        }
+
+        // Buckets per version, and summed per model for model-wide quantiles.
+        let mut version_buckets: HashMap<Key, BTreeMap<OrderedBound, f64>> = HashMap::new();
+        let mut model_buckets: HashMap<String, BTreeMap<OrderedBound, f64>> = HashMap::new();
+        for sample in &buckets {
+            let (Some(key), Some(le)) = (self.key(&sample.labels), sample.labels.get("le")) else { continue };
+            let Some(bound) = parse_le(le, self.preset.le_unit_seconds) else { continue };
+            // `le="1"` and `le="1.0"` are the same bound under two spellings: add them up.
+            *version_buckets.entry(key.clone()).or_default().entry(OrderedBound(bound)).or_default() +=
+                finite_or_zero(sample.value);
+            *model_buckets.entry(key.0.clone()).or_default().entry(OrderedBound(bound)).or_default() +=
+                finite_or_zero(sample.value);
+        }
+        for (key, entry) in versions.iter_mut() {
+            if let Some(b) = version_buckets.get(key) {
+                let b = to_buckets(b);
+                entry.latency_p50_seconds = quantile(0.5, &b);
+                entry.latency_p99_seconds = quantile(0.99, &b);
+            }
+        }
+
+        let mut models: BTreeMap<String, ModelMetrics> = BTreeMap::new();
+        for ((model, _), version) in versions {
+            let entry = models.entry(model.clone()).or_insert_with(|| ModelMetrics {
+                model: model.clone(),
+                environment: environments.get(&model).cloned().or_else(|| self.environment.clone()),
+                versions: Vec::new(),
+                latency_p50_seconds: None,
+                latency_p99_seconds: None,
+                history: Vec::new(),
+            });
+            entry.versions.push(version);
+        }
+        for (name, model) in models.iter_mut() {
+            if let Some(b) = model_buckets.get(name) {
+                let b = to_buckets(b);
+                model.latency_p50_seconds = quantile(0.5, &b);
+                model.latency_p99_seconds = quantile(0.99, &b);
+            }
+            model.history = history.remove(name).unwrap_or_default();
+            // Versions in number order where they are numbers (v9 before v10).
+            model.versions.sort_by(|a, b| version_order(&a.version).cmp(&version_order(&b.version)));
+        }
+        FleetMetrics {
+            at: query.at,
+            rate_window_seconds: query.rate_window.as_secs_f64(),
+            history_step_seconds: query.history_step.as_secs_f64(),
+            models: models.into_values().collect(),
+        }
+    }
+}
+
+impl MetricsSource for PrometheusFleet {
+    fn name(&self) -> String {
+        self.client.name().to_string()
+    }
+
+    fn fleet<'a>(&'a self, query: &'a FleetQuery) -> BoxFuture<'a, Result<FleetMetrics, SourceError>> {
+        Box::pin(async move {
+            self.fetch(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
+        })
+    }
+}
+
+/// A bucket bound usable as a map key (bounds are never NaN once parsed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrderedBound(f64);
+
+impl Eq for OrderedBound {}
+
+impl PartialOrd for OrderedBound {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedBound {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// `le` in seconds: `+Inf`, `0.25`, `1`, `1.0`, `1e-3`; scaled by the
+/// preset's unit (Ray Serve's bounds are milliseconds).
+fn parse_le(text: &str, unit_seconds: f64) -> Option<f64> {
+    let value: f64 = text.trim().parse().ok()?;
+    if value.is_nan() {
+        return None;
+    }
+    Some(if value.is_infinite() { value } else { value * unit_seconds })
+}
+
+fn to_buckets(map: &BTreeMap<OrderedBound, f64>) -> Vec<Bucket> {
+    map.iter().map(|(b, c)| Bucket { upper_bound: b.0, cumulative_count: *c }).collect()
+}
+
+/// A rate is NaN when a series had a single sample; treat it as no traffic.
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() { v.max(0.0) } else { 0.0 }
+}
+
+fn version_order(version: &Option<String>) -> (u8, u64, String) {
+    match version {
+        None => (2, 0, String::new()),
+        Some(v) => match v.trim_start_matches('v').parse::<u64>() {
+            Ok(n) => (0, n, v.clone()),
+            Err(_) => (1, 0, v.clone()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_bounds_parse_in_every_spelling() {
+        assert_eq!(parse_le("1", 1.0), Some(1.0));
+        assert_eq!(parse_le("1.0", 1.0), Some(1.0));
+        assert_eq!(parse_le("+Inf", 1.0), Some(f64::INFINITY));
+        assert_eq!(parse_le("250", 0.001), Some(0.25));
+        assert_eq!(parse_le("NaN", 1.0), None);
+        assert_eq!(parse_le("x", 1.0), None);
+    }
+
+    #[test]
+    fn versions_sort_by_number() {
+        let mut v = vec![Some("10".to_string()), Some("9".to_string()), None, Some("canary".to_string())];
+        v.sort_by_key(version_order);
+        assert_eq!(v, [Some("9".into()), Some("10".into()), Some("canary".into()), None]);
+    }
+}
