@@ -20,7 +20,7 @@ use crate::core::diagnostic::{Diagnostic, did_you_mean, string_value_offset};
 pub(super) const PRESETS: Kind = Kind {
     noun: "preset",
     dir: "presets",
-    names: &["generic", "kserve", "seldon", "mlserver", "triton", "bentoml", "torchserve", "ray"],
+    names: super::BUILTIN,
     texts: &[
         include_str!("../../../presets/generic.toml"),
         include_str!("../../../presets/kserve.toml"),
@@ -46,11 +46,12 @@ const KEYS: &[&str] = &["extends", "description", "model_label", "version_label"
 /// `latency_bucket_unit` values and how many seconds one `le` unit is.
 const UNITS: &[(&str, f64)] = &[("s", 1.0), ("ms", 1e-3), ("us", 1e-6)];
 
-/// A template and where it was written, for problems that only show once
-/// every layer is merged (a `$version` in a preset without versions).
+/// A query and where it was written, for problems that only show once every
+/// layer is merged (a `$version` in a preset without versions).
 #[derive(Debug, Clone)]
 struct Entry {
-    template: Template,
+    /// `None`: set to "" — the stack does not have this concept.
+    template: Option<Template>,
     file: usize,
     offset: usize,
     place: Diagnostic,
@@ -66,8 +67,7 @@ struct Layer {
     /// `Some(None)`: set to "" — the stack has no version label.
     version_label: Option<Option<String>>,
     unit: Option<f64>,
-    /// `None`: set to "" — the stack does not have this concept.
-    queries: Vec<(Concept, Option<Entry>)>,
+    queries: Vec<(Concept, Entry)>,
     /// Queries with problems of their own: not "missing" as well.
     broken: Vec<Concept>,
 }
@@ -129,12 +129,7 @@ impl Merged {
             self.version_label = version;
         }
         self.unit = layer.unit.or(self.unit);
-        for (concept, entry) in layer.queries {
-            match entry {
-                Some(entry) => self.queries.insert(concept, entry),
-                None => self.queries.remove(&concept),
-            };
-        }
+        self.queries.extend(layer.queries);
         self.broken.extend(layer.broken);
     }
 
@@ -144,12 +139,21 @@ impl Merged {
             problems.push(MERGED, 0, d);
             return problems.into_result(Preset::empty(name));
         };
-        if !self.queries.contains_key(&Concept::Requests) && !self.broken.contains(&Concept::Requests) {
-            let d = last_file.file_level("missing `queries.requests`: without a request rate there is nothing to show");
-            problems.push(MERGED, 0, d);
+        match self.queries.get(&Concept::Requests) {
+            _ if self.broken.contains(&Concept::Requests) => {}
+            None => {
+                let message = "missing `queries.requests`: without a request rate there is nothing to show";
+                problems.push(MERGED, 0, last_file.file_level(message));
+            }
+            Some(Entry { template: None, file, offset, place }) => {
+                let message = "takes `requests` away, but without a request rate there is nothing to show";
+                problems.push(*file, *offset, Diagnostic { message: message.to_string(), ..place.clone() });
+            }
+            Some(_) => {}
         }
         if self.version_label.is_none() {
-            for entry in self.queries.values().filter(|e| e.template.uses(Var::Version)) {
+            let uses_version = |e: &&Entry| e.template.as_ref().is_some_and(|t| t.uses(Var::Version));
+            for entry in self.queries.values().filter(uses_version) {
                 let mut d = entry.place.clone();
                 d.message = "uses `$version`, but this preset has no `version_label`".to_string();
                 d.hint = Some("leave the version out of this query, or set version_label".to_string());
@@ -162,7 +166,7 @@ impl Merged {
             model_label,
             version_label: self.version_label,
             le_unit_seconds: self.unit.unwrap_or(1.0),
-            queries: self.queries.into_iter().map(|(c, e)| (c, e.template)).collect(),
+            queries: self.queries.into_iter().filter_map(|(c, e)| Some((c, e.template?))).collect(),
         })
     }
 }
@@ -247,16 +251,14 @@ fn parse_queries(
             layer.broken.push(concept);
             continue;
         };
+        let offset = value.span().start;
+        let place = source.at(offset, &path, "");
         if text.trim().is_empty() {
-            layer.queries.push((concept, None));
+            layer.queries.push((concept, Entry { template: None, file, offset, place }));
             continue;
         }
         match Template::parse(&text) {
-            Ok(template) => {
-                let offset = value.span().start;
-                let place = source.at(offset, &path, "");
-                layer.queries.push((concept, Some(Entry { template, file, offset, place })));
-            }
+            Ok(template) => layer.queries.push((concept, Entry { template: Some(template), file, offset, place })),
             Err(errors) => {
                 layer.broken.push(concept);
                 for e in errors {
@@ -281,12 +283,13 @@ fn overrides_layer(overrides: &BTreeMap<String, String>, problems: &mut Problems
             problems.push(OVERRIDES, 0, unknown_concept(d, key));
             continue;
         };
+        let entry = |template| Entry { template, file: OVERRIDES, offset: 0, place: place.clone() };
         if text.trim().is_empty() {
-            layer.queries.push((concept, None));
+            layer.queries.push((concept, entry(None)));
             continue;
         }
         match Template::parse(text) {
-            Ok(template) => layer.queries.push((concept, Some(Entry { template, file: OVERRIDES, offset: 0, place }))),
+            Ok(template) => layer.queries.push((concept, entry(Some(template)))),
             Err(errors) => {
                 layer.broken.push(concept);
                 for e in errors {

@@ -24,6 +24,9 @@ use crate::core::diagnostic::Diagnostic;
 use self::file::PRESETS;
 use self::template::{Template, Values};
 
+/// The presets shipped with vigil, in the order `vigil presets` lists them.
+pub const BUILTIN: &[&str] = &["generic", "kserve", "seldon", "mlserver", "triton", "bentoml", "torchserve", "ray"];
+
 /// The file name diagnostics give to a context's `queries` overrides, which
 /// [`Preset::resolve`] receives without their file or context.
 /// `vigil config check` replaces it with the config file and context.

@@ -197,7 +197,7 @@ fn override_problems_name_the_queries_key() {
     let no_requests = Preset::resolve("generic", None, &overrides(&[("requests", "")])).unwrap_err();
     assert_eq!(
         show(&no_requests),
-        ["builtin:presets/generic.toml: missing `queries.requests`: without a request rate there is nothing to show"]
+        ["config: queries.requests: takes `requests` away, but without a request rate there is nothing to show"]
     );
 }
 
