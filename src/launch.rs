@@ -2,6 +2,7 @@
 //! the context, its data source, read-only decision, theme, keymap, glyphs.
 //! Shared by the TUI and every one-shot command, so they cannot disagree.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::core::health::HealthThresholds;
 use crate::core::timeref;
 use crate::lab::{LabOptions, LabSource, Scenario, Simulator};
 use crate::sources::MetricsSource;
+use crate::sources::presets::Preset;
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
 
@@ -63,7 +65,8 @@ impl Setup {
         let paths = config::paths::discover(options.config.clone()).map_err(Failure::usage)?;
         let explicit = options.config.is_some();
         let config = if paths.config_file.exists() {
-            config::load::load(&paths.config_file).map_err(|d| Failure::usage(config::load::format_report(&d)))?
+            config::load::load(&paths.config_file, Some(&paths.presets_dir))
+                .map_err(|d| Failure::usage(config::load::format_report(&d)))?
         } else if explicit {
             return Err(Failure::usage(format!("config file {} does not exist", paths.config_file.display())));
         } else {
@@ -121,6 +124,9 @@ impl Setup {
             read_only: false,
             tint: None,
             preset: "generic".into(),
+            queries: BTreeMap::new(),
+            filter: String::new(),
+            scrape_targets: Vec::new(),
             environment: None,
             refresh: Duration::from_secs(15),
             health: HealthThresholds::default(),
@@ -189,6 +195,13 @@ impl Setup {
     pub fn theme(&self, name: &str) -> Result<Theme, Failure> {
         let theme = Theme::load(name, Some(&self.paths.themes_dir)).map_err(|d| Failure::usage(report(&d)))?;
         Ok(if self.no_color { theme.monochrome() } else { theme })
+    }
+
+    /// The context's metric preset: the shipped or user preset it names,
+    /// with its `queries` overrides applied.
+    pub fn preset(&self, context: &Context) -> Result<Preset, Failure> {
+        Preset::resolve(&context.preset, Some(&self.paths.presets_dir), &context.queries)
+            .map_err(|d| Failure::usage(report(&d)))
     }
 
     pub fn keymap(&self) -> Result<Keymap, Failure> {
