@@ -204,6 +204,7 @@ fn config_paths_lists_what_vigil_reads_and_writes() {
     assert!(text.contains(&format!("{root}/config/vigil/config.toml")), "{text}");
     assert!(text.contains(&format!("{root}/state/vigil/vigil.log")), "{text}");
     assert!(text.contains("themes"), "{text}");
+    assert!(text.contains(&format!("{root}/config/vigil/presets")), "{text}");
 }
 
 #[test]
@@ -221,6 +222,58 @@ fn keys_themes_and_completions() {
         .success()
         .stdout(predicate::str::contains("* dark").and(predicate::str::contains("16-colour")));
     vigil(&home).args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("_vigil"));
+}
+
+#[test]
+fn presets_lists_every_preset_and_marks_the_one_in_use() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home).args(["presets", "--demo"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    for name in ["generic", "kserve", "seldon", "mlserver", "triton", "bentoml", "torchserve", "ray"] {
+        assert!(text.contains(&format!("  {name:<12} builtin")) || text.contains(&format!("* {name:<12} builtin")));
+    }
+    assert!(text.starts_with("* generic      builtin\n"), "{text}");
+    assert!(text.contains("    lacks    errors latency_buckets version_info"), "torchserve: {text}");
+
+    let presets = home.path().join("config/vigil/presets");
+    std::fs::create_dir_all(&presets).unwrap();
+    std::fs::write(presets.join("inhouse.toml"), "model_label = \"svc\"\n[queries]\nrequests = 'x{$filter}[$windw]'\n")
+        .unwrap();
+    let file = presets.join("inhouse.toml").display().to_string();
+    vigil(&home)
+        .args(["presets", "--demo"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(format!("  inhouse      {file}\n    does not load")))
+        .stderr(predicate::str::contains(format!("{file}:3:24: queries.requests: unknown placeholder `$windw`")));
+}
+
+#[test]
+fn config_check_resolves_each_contexts_preset_with_its_overrides() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[contexts.prod]\npreset = \"kserve\"\nqueries = { errors = 'sum by ($model, $version) (x{$filter})' }\n",
+    )
+    .unwrap();
+    let assert = vigil(&home).args(["config", "check", "--config"]).arg(&config).assert().code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{}: contexts.prod.queries.errors: uses `$version`, but this preset has no `version_label`",
+            config.display()
+        )),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, "[contexts.prod]\npreset = \"triton\"\nfilter = 'namespace=\"ml\"'\n").unwrap();
+    vigil(&home)
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("presets triton"));
 }
 
 #[test]
