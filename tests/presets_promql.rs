@@ -1,10 +1,13 @@
 //! Every query of every shipped preset, and of the example config's
-//! overrides, is accepted by a real Prometheus' parser.
+//! overrides, is accepted by a real Prometheus' parser, and returns series
+//! labelled the way its concept promises.
 //!
-//! The test starts `prometheus` (Debian's package, 2.42 at the time of
-//! writing) with no scrape targets on a free loopback port, and asks it each
-//! query as an instant query: an empty result is fine, a parse error is not.
-//! The harness is kept in this file on purpose; it needs only std.
+//! The tests start `prometheus` (Debian's package, 2.42 at the time of
+//! writing) on a free loopback port. The parse checks give it no scrape
+//! targets and ask each query as an instant query: an empty result is fine, a
+//! parse error is not. The shape check has it scrape a sample of every
+//! stack's metrics (tests/fixtures/presets/exposition.txt) served from this
+//! process. The harness is kept in this file on purpose; it needs only std.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -28,14 +31,22 @@ struct Prometheus {
 }
 
 impl Prometheus {
-    fn start() -> Prometheus {
+    /// A server scraping `target` (`127.0.0.1:PORT`) every second, or nothing.
+    fn start(target: Option<u16>) -> Prometheus {
         let binary = binary().unwrap_or_else(|| panic!("{NOT_FOUND}"));
+        let mut yaml = "global:\n  scrape_interval: 1m\n".to_string();
+        if let Some(port) = target {
+            yaml.push_str(&format!(
+                "scrape_configs:\n  - job_name: stacks\n    scrape_interval: 1s\n    static_configs:\n      \
+                 - targets: ['127.0.0.1:{port}']\n"
+            ));
+        }
         // A free port can be taken between asking and binding: try a few.
         let mut last_log = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("temporary directory");
             let config = dir.path().join("prometheus.yml");
-            std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write prometheus.yml");
+            std::fs::write(&config, &yaml).expect("write prometheus.yml");
             let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
             let port = free_port();
             let child = Command::new(&binary)
@@ -91,6 +102,34 @@ impl Drop for Prometheus {
     }
 }
 
+/// Serves `body` as a metrics page on a free loopback port, to whoever asks,
+/// until the test process ends. Returns the port.
+fn serve_exposition(body: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(HTTP_TIMEOUT));
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
 fn binary() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .into_iter()
@@ -141,7 +180,7 @@ fn variants() -> Vec<QueryVars> {
 
 #[test]
 fn every_query_of_every_shipped_preset_is_valid_promql() {
-    let prometheus = Prometheus::start();
+    let prometheus = Prometheus::start(None);
     // The harness must be able to fail: a broken query is refused.
     assert_eq!(prometheus.query("sum by (")["status"], "error");
     assert_eq!(prometheus.query("m{,}")["status"], "error", "the reason $filter goes last");
@@ -165,7 +204,7 @@ fn every_query_of_every_shipped_preset_is_valid_promql() {
 fn the_example_config_overrides_are_valid_promql() {
     let example = include_str!("../config.example.toml");
     let config = vigil::config::load_str("config.example.toml", example).expect("the example config loads");
-    let prometheus = Prometheus::start();
+    let prometheus = Prometheus::start(None);
     let mut checked = 0;
     for (name, context) in &config.contexts {
         let preset = Preset::resolve(&context.preset, None, &context.queries).expect("the example's presets resolve");
@@ -181,4 +220,55 @@ fn the_example_config_overrides_are_valid_promql() {
         }
     }
     assert!(checked > 0);
+}
+
+/// The label names every result series of `concept` must carry, and no others.
+fn promised_labels(preset: &Preset, concept: Concept) -> Vec<String> {
+    let mut labels = vec![preset.model_label.clone()];
+    if concept != Concept::History {
+        labels.extend(preset.version_label.clone());
+    }
+    match concept {
+        Concept::LatencyBuckets => labels.push("le".into()),
+        Concept::VersionInfo => labels.extend(["aliases".into(), "environment".into()]),
+        _ => {}
+    }
+    labels.sort();
+    labels
+}
+
+#[test]
+fn every_shipped_query_returns_the_series_its_concept_promises() {
+    let target = serve_exposition(include_str!("fixtures/presets/exposition.txt"));
+    let prometheus = Prometheus::start(Some(target));
+    // A rate needs two scrapes inside its window.
+    let deadline = Instant::now() + READY_WITHIN;
+    while prometheus.query("rate(model_requests_total[5m])")["data"]["result"].as_array().is_none_or(Vec::is_empty) {
+        assert!(Instant::now() < deadline, "prometheus scraped no samples from the exposition page");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let vars =
+        QueryVars { window: Duration::from_secs(300), step: Duration::from_secs(60), filter: "job=\"stacks\"".into() };
+    for name in Preset::builtin_names() {
+        let preset = Preset::resolve(name, None, &BTreeMap::new()).expect("shipped presets load");
+        for concept in preset.concepts() {
+            let what = format!("{name}.{}", concept.key());
+            let promql = preset.query(concept, &vars).expect("listed concepts render");
+            let answer = prometheus.query(&promql);
+            assert_eq!(answer["status"], "success", "{what}: {promql}\n{answer}");
+            let series = answer["data"]["result"].as_array().cloned().unwrap_or_default();
+            assert!(!series.is_empty(), "{what} found nothing in the sample: {promql}");
+            if (*name, concept) == ("triton", Concept::Requests) {
+                let models: Vec<&str> = series.iter().filter_map(|s| s["metric"]["model"].as_str()).collect();
+                assert_eq!(models.len(), 2, "a model with failures only is still counted: {series:?}");
+                assert!(models.contains(&"broken"), "{series:?}");
+            }
+            let expected = promised_labels(&preset, concept);
+            for one in series {
+                let mut labels: Vec<String> = one["metric"].as_object().unwrap().keys().cloned().collect();
+                labels.sort();
+                assert_eq!(labels, expected, "{what}: {promql}\n{one}");
+            }
+        }
+    }
 }

@@ -77,7 +77,12 @@ fn shipped_queries_group_by_the_labels_their_concept_promises() {
             (Concept::History, &vec![model]),
         ] {
             if let Some(query) = preset.query(concept, &vars("")) {
-                assert!(query.starts_with(&format!("sum {}", by(labels))), "{name}.{}: {query}", concept.key());
+                let grouped = format!("sum {}", by(labels));
+                assert!(
+                    query.trim_start().trim_start_matches('(').starts_with(&grouped),
+                    "{name}.{}: {query}",
+                    concept.key()
+                );
             }
         }
     }
