@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test vigil has, on a fresh Debian machine or a
-# developer's: formatting, lints, unit, property, snapshot, CLI and
-# pseudo-terminal tests. Installs what it needs first.
+# developer's: formatting, lints, unit, property, snapshot, CLI,
+# pseudo-terminal and real-Prometheus tests. Installs what it needs first.
 #
 #   scripts/test.sh
 set -euo pipefail
@@ -19,6 +19,15 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
+
+# tests/presets_promql.rs checks every preset's queries with a real Prometheus.
+if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then
+    say "installing prometheus (Debian package)"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq prometheus >/dev/null
+fi
 
 say "formatting"
 cargo fmt --all -- --check

@@ -72,6 +72,8 @@ pub enum Commands {
     Keys,
     /// List the available themes
     Themes,
+    /// List the metric presets: what each serving stack's metrics can show
+    Presets,
     /// Print shell completions
     Completions {
         #[arg(value_enum)]

@@ -2,6 +2,7 @@
 //! the context, its data source, read-only decision, theme, keymap, glyphs.
 //! Shared by the TUI and every one-shot command, so they cannot disagree.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,9 @@ use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
 use crate::sources::alertmanager::AlertmanagerClient;
 use crate::sources::alerts::ServerAlerts;
 use crate::sources::http::Limits;
+use crate::sources::presets::Preset;
 use crate::sources::prometheus::PrometheusClient;
+use crate::sources::prometheus::fleet::PrometheusFleet;
 use crate::sources::{AlertsSource, MetricsSource};
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
@@ -76,7 +79,8 @@ impl Setup {
         let paths = config::paths::discover(options.config.clone()).map_err(Failure::usage)?;
         let explicit = options.config.is_some();
         let config = if paths.config_file.exists() {
-            config::load::load(&paths.config_file).map_err(|d| Failure::usage(config::load::format_report(&d)))?
+            config::load::load(&paths.config_file, Some(&paths.presets_dir))
+                .map_err(|d| Failure::usage(config::load::format_report(&d)))?
         } else if explicit {
             return Err(Failure::usage(format!("config file {} does not exist", paths.config_file.display())));
         } else {
@@ -134,6 +138,9 @@ impl Setup {
             read_only: false,
             tint: None,
             preset: "generic".into(),
+            queries: BTreeMap::new(),
+            filter: String::new(),
+            scrape_targets: Vec::new(),
             environment: None,
             refresh: Duration::from_secs(15),
             health: HealthThresholds::default(),
@@ -166,43 +173,38 @@ impl Setup {
                 alertmanager: None,
             });
         }
-        let metrics = self.metrics_source(context)?;
+        let Some(prometheus_endpoint) = &context.prometheus else {
+            return Err(Failure::usage(format!(
+                "context {} has no metrics source: give it `prometheus = {{ url = \"…\" }}` or a `lab` table",
+                context.name
+            )));
+        };
+        let preset = self.preset(context)?;
+        let model_label = preset.model_label.clone();
+        let prometheus = PrometheusClient::new(prometheus_endpoint, Limits::default()).map_err(Failure::usage)?;
+        let metrics: Arc<dyn MetricsSource> = Arc::new(PrometheusFleet::new(
+            prometheus.clone(),
+            preset,
+            context.filter.clone(),
+            context.environment.clone(),
+        ));
         let alertmanager = match &context.alertmanager {
             Some(endpoint) => Some(AlertmanagerClient::new(endpoint, Limits::default()).map_err(Failure::usage)?),
             None => None,
         };
-        let prometheus = match &context.prometheus {
-            Some(endpoint) => Some(PrometheusClient::new(endpoint, Limits::default()).map_err(Failure::usage)?),
-            None => None,
-        };
-        let alerts: Option<Arc<dyn AlertsSource>> = (prometheus.is_some() || alertmanager.is_some()).then(|| {
-            Arc::new(ServerAlerts { prometheus, alertmanager: alertmanager.clone(), model_label: "model".to_string() })
-                as Arc<dyn AlertsSource>
-        });
-        Ok(Sources { metrics, alerts, alertmanager })
+        let alerts: Arc<dyn AlertsSource> =
+            Arc::new(ServerAlerts { prometheus: Some(prometheus), alertmanager: alertmanager.clone(), model_label });
+        Ok(Sources { metrics, alerts: Some(alerts), alertmanager })
     }
 
     /// Where changes made from the console are recorded.
     pub fn journal(&self) -> Journal {
-        Journal::new(self.paths.state_dir.join("changes.jsonl"))
+        Journal::new(self.paths.changes_file.clone())
     }
 
     /// The metrics source a context reads.
     pub fn metrics_source(&self, context: &Context) -> Result<Arc<dyn MetricsSource>, Failure> {
-        if context.lab.is_some() {
-            return Ok(self.sources(context)?.metrics);
-        }
-        match &context.prometheus {
-            Some(endpoint) => Err(Failure::usage(format!(
-                "context {} reads Prometheus at {}, which this build of vigil cannot query yet; \
-                 use --demo, or a context with a `lab` table",
-                context.name, endpoint.url
-            ))),
-            None => Err(Failure::usage(format!(
-                "context {} has no metrics source: give it `prometheus = {{ url = \"…\" }}` or a `lab` table",
-                context.name
-            ))),
-        }
+        Ok(self.sources(context)?.metrics)
     }
 
     /// The demo's scenario instant: `--at` when given, else start-up.
@@ -237,6 +239,13 @@ impl Setup {
     pub fn theme(&self, name: &str) -> Result<Theme, Failure> {
         let theme = Theme::load(name, Some(&self.paths.themes_dir)).map_err(|d| Failure::usage(report(&d)))?;
         Ok(if self.no_color { theme.monochrome() } else { theme })
+    }
+
+    /// The context's metric preset: the shipped or user preset it names,
+    /// with its `queries` overrides applied.
+    pub fn preset(&self, context: &Context) -> Result<Preset, Failure> {
+        Preset::resolve(&context.preset, Some(&self.paths.presets_dir), &context.queries)
+            .map_err(|d| Failure::usage(report(&d)))
     }
 
     pub fn keymap(&self) -> Result<Keymap, Failure> {

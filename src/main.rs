@@ -44,6 +44,7 @@ fn dispatch(cli: Cli, started: Instant) -> Result<u8, Failure> {
             Some(Commands::Render(args)) => commands::render::run(&setup, args).await,
             Some(Commands::Keys) => config_cmd::keys(&setup),
             Some(Commands::Themes) => config_cmd::themes(&setup),
+            Some(Commands::Presets) => commands::presets::run(&setup),
             Some(Commands::Config { .. }) | Some(Commands::Completions { .. }) => unreachable!("handled above"),
         }
     })

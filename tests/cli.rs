@@ -204,6 +204,7 @@ fn config_paths_lists_what_vigil_reads_and_writes() {
     assert!(text.contains(&format!("{root}/config/vigil/config.toml")), "{text}");
     assert!(text.contains(&format!("{root}/state/vigil/vigil.log")), "{text}");
     assert!(text.contains("themes"), "{text}");
+    assert!(text.contains(&format!("{root}/config/vigil/presets")), "{text}");
 }
 
 #[test]
@@ -224,6 +225,58 @@ fn keys_themes_and_completions() {
 }
 
 #[test]
+fn presets_lists_every_preset_and_marks_the_one_in_use() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home).args(["presets", "--demo"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    for name in ["generic", "kserve", "seldon", "mlserver", "triton", "bentoml", "torchserve", "ray"] {
+        assert!(text.contains(&format!("  {name:<12} builtin")) || text.contains(&format!("* {name:<12} builtin")));
+    }
+    assert!(text.starts_with("* generic      builtin\n"), "{text}");
+    assert!(text.contains("    lacks    errors latency_buckets version_info"), "torchserve: {text}");
+
+    let presets = home.path().join("config/vigil/presets");
+    std::fs::create_dir_all(&presets).unwrap();
+    std::fs::write(presets.join("inhouse.toml"), "model_label = \"svc\"\n[queries]\nrequests = 'x{$filter}[$windw]'\n")
+        .unwrap();
+    let file = presets.join("inhouse.toml").display().to_string();
+    vigil(&home)
+        .args(["presets", "--demo"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(format!("  inhouse      {file}\n    does not load")))
+        .stderr(predicate::str::contains(format!("{file}:3:24: queries.requests: unknown placeholder `$windw`")));
+}
+
+#[test]
+fn config_check_resolves_each_contexts_preset_with_its_overrides() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[contexts.prod]\npreset = \"kserve\"\nqueries = { errors = 'sum by ($model, $version) (x{$filter})' }\n",
+    )
+    .unwrap();
+    let assert = vigil(&home).args(["config", "check", "--config"]).arg(&config).assert().code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{}: contexts.prod.queries.errors: uses `$version`, but this preset has no `version_label`",
+            config.display()
+        )),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, "[contexts.prod]\npreset = \"triton\"\nfilter = 'namespace=\"ml\"'\n").unwrap();
+    vigil(&home)
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("presets triton"));
+}
+
+#[test]
 fn later_commands_do_not_exist_yet() {
     let home = tempfile::tempdir().unwrap();
     for cmd in ["slo", "drift", "playbook", "incident", "export", "audit", "lab"] {
@@ -232,16 +285,16 @@ fn later_commands_do_not_exist_yet() {
 }
 
 #[test]
-fn a_context_vigil_cannot_read_yet_is_refused_plainly() {
+fn an_unreachable_prometheus_exits_3_naming_the_server_and_query() {
     let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = home.path().join("config.toml");
-    std::fs::write(&config, "[contexts.prod]\nprometheus = { url = \"http://127.0.0.1:9\" }\n").unwrap();
-    vigil(&home)
-        .args(["status", "--config"])
-        .arg(&config)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("context prod reads Prometheus at http://127.0.0.1:9"));
+    std::fs::write(&config, format!("[contexts.prod]\nprometheus = {{ url = \"http://127.0.0.1:{port}\" }}\n"))
+        .unwrap();
+    vigil(&home).args(["status", "--config"]).arg(&config).assert().code(3).stderr(
+        predicate::str::contains(format!("prometheus http://127.0.0.1:{port}: query `sum by (model, version)"))
+            .and(predicate::str::contains("cannot connect: Connection refused")),
+    );
 }
 
 #[test]

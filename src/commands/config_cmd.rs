@@ -1,5 +1,6 @@
 //! `vigil config check|paths`, `vigil keys`, `vigil themes`, `vigil completions`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use clap::CommandFactory;
@@ -10,9 +11,11 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::core::diagnostic::Diagnostic;
 use crate::launch::{Failure, Setup};
+use crate::sources::presets::{OVERRIDES_FILE, Preset};
 use crate::ui::theme::Theme;
 
-/// Validates the config file and every theme and keymap file vigil would read.
+/// Validates the config file, every context's metric preset with its query
+/// overrides, and every theme, keymap and preset file vigil would read.
 /// Prints every problem with file, line and key; exits 2 when there are any.
 pub fn check(setup_options: crate::cli::GlobalOptions) -> Result<u8, Failure> {
     let paths = config::paths::discover(setup_options.config.clone()).map_err(Failure::usage)?;
@@ -20,7 +23,7 @@ pub fn check(setup_options: crate::cli::GlobalOptions) -> Result<u8, Failure> {
     let mut checked: Vec<String> = Vec::new();
     let config = if paths.config_file.exists() {
         checked.push(paths.config_file.display().to_string());
-        match config::load::load(&paths.config_file) {
+        match config::load::load(&paths.config_file, Some(&paths.presets_dir)) {
             Ok(c) => Some(c),
             Err(d) => {
                 problems.extend(d);
@@ -53,8 +56,9 @@ pub fn check(setup_options: crate::cli::GlobalOptions) -> Result<u8, Failure> {
             problems.extend(d);
         }
     }
+    let presets = check_presets(&config, &paths.presets_dir, &mut problems);
     if problems.is_empty() {
-        println!("{}", summary(&config, &checked, &themes, &keymaps));
+        println!("{}", summary(&config, &checked, &themes, &keymaps, &presets));
         Ok(0)
     } else {
         eprintln!("{}", config::load::format_report(&problems));
@@ -62,19 +66,61 @@ pub fn check(setup_options: crate::cli::GlobalOptions) -> Result<u8, Failure> {
     }
 }
 
-fn summary(config: &Config, files: &[String], themes: &[String], keymaps: &[String]) -> String {
+/// Resolves each context's preset with its `queries`, then every user preset
+/// file; returns the names checked. A problem in a shared user file is listed once.
+fn check_presets(config: &Config, presets_dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<String> {
+    let add = |found: Vec<Diagnostic>, problems: &mut Vec<Diagnostic>| {
+        for d in found {
+            if !problems.contains(&d) {
+                problems.push(d);
+            }
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (context_name, context) in &config.contexts {
+        if let Err(found) = Preset::resolve(&context.preset, Some(presets_dir), &context.queries) {
+            let config_file = config.file.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+            let found = found.into_iter().map(|d| in_context(d, &config_file, context_name)).collect();
+            add(found, problems);
+        }
+        names.push(context.preset.clone());
+    }
+    let no_overrides = BTreeMap::new();
+    for name in user_files(presets_dir) {
+        if let Err(found) = Preset::resolve(&name, Some(presets_dir), &no_overrides) {
+            add(found, problems);
+        }
+        names.push(name);
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A problem `Preset::resolve` found in a context's `queries`, which it knows
+/// only as `config: queries.KEY`, named by the config file and the context.
+fn in_context(d: Diagnostic, config_file: &str, context: &str) -> Diagnostic {
+    if d.file != OVERRIDES_FILE {
+        return d;
+    }
+    let key = format!("{}.{}", config::join_key("contexts", context), d.key);
+    Diagnostic { file: config_file.to_string(), key, ..d }
+}
+
+fn summary(config: &Config, files: &[String], themes: &[String], keymaps: &[String], presets: &[String]) -> String {
     let contexts: Vec<&str> = config.contexts.keys().map(String::as_str).collect();
     let mut out = String::from("ok");
     if !files.is_empty() {
         out.push_str(&format!(": {}", files.join(", ")));
     }
     out.push_str(&format!(
-        "\n{} context{}{}; theme {}; keymap {}",
+        "\n{} context{}{}; theme {}; keymap {}; presets {}",
         contexts.len(),
         if contexts.len() == 1 { "" } else { "s" },
         if contexts.is_empty() { String::new() } else { format!(" ({})", contexts.join(", ")) },
         themes.join(", "),
         keymaps.join(", "),
+        if presets.is_empty() { "none".to_string() } else { presets.join(", ") },
     ));
     out
 }

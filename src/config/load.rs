@@ -13,25 +13,34 @@ use super::model::Config;
 use super::reader::{Reader, Section};
 use super::schema;
 use crate::core::diagnostic::Diagnostic;
+use crate::sources::presets::Preset;
 
 /// Validates `source`; `file_label` is how diagnostics name the file.
 /// The returned config has `file: None`: it did not come from a path.
+/// Only the shipped presets are known here; [`load`] knows the user's too.
 pub fn load_str(file_label: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
+    validate(file_label, source, None)
+}
+
+/// Validates `source` with the presets of `presets_dir` known besides the
+/// shipped ones (a context may name either).
+fn validate(file_label: &str, source: &str, presets_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
     let document = DeTable::parse(source).map_err(|e| vec![syntax_error(file_label, source, &e)])?;
     let mut reader = Reader::new(file_label, source);
     let root = Section::new(String::new(), document.get_ref(), document.span());
-    let config = schema::config(&mut reader, &root);
+    let config = schema::config(&mut reader, &root, &Preset::names(presets_dir));
     let problems = reader.finish();
     if problems.is_empty() { Ok(config) } else { Err(problems) }
 }
 
-/// Reads and validates the file at `path`. A file that cannot be read is one
-/// file-level diagnostic naming the operating system's reason.
-pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+/// Reads and validates the file at `path`; a context's `preset` may name a
+/// shipped preset or a user preset in `presets_dir`. A file that cannot be
+/// read is one file-level diagnostic naming the operating system's reason.
+pub fn load(path: &Path, presets_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
     let label = path.display().to_string();
     let source = std::fs::read_to_string(path)
         .map_err(|e| vec![Diagnostic::file_level(&label, format!("cannot read the config file: {e}"))])?;
-    let mut config = load_str(&label, &source)?;
+    let mut config = validate(&label, &source, presets_dir)?;
     config.file = Some(path.to_path_buf());
     Ok(config)
 }
@@ -39,11 +48,11 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
 /// Like [`load`], but a file that does not exist is an empty config: vigil
 /// runs without one (`--demo`, or contexts passed another way). Any other
 /// read error is still reported.
-pub fn load_or_default(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+pub fn load_or_default(path: &Path, presets_dir: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
     if path.try_exists().is_ok_and(|exists| !exists) {
         return Ok(Config::default());
     }
-    load(path)
+    load(path, presets_dir)
 }
 
 /// A TOML syntax error. The parser stops at the first one, so there is one.
@@ -75,6 +84,7 @@ pub fn format_report(diagnostics: &[Diagnostic]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::path::PathBuf;
     use std::time::Duration;
 
@@ -176,6 +186,9 @@ mod tests {
         assert_eq!(prod.health, HealthThresholds::default());
         assert_eq!(prod.prometheus.as_ref().and_then(|p| p.timeout), Some(secs(10)));
         assert_eq!(prod.slos.len(), 2);
+        assert_eq!(prod.filter, "namespace=\"ml\"");
+        assert_eq!(prod.scrape_targets.len(), 2);
+        assert_eq!(prod.queries.keys().collect::<Vec<_>>(), ["errors"]);
         let lab = &config.contexts["lab"];
         assert_eq!(lab.lab, Some(LabSettings { scenario: "bad-deploy".into(), models: 12, seed: 42 }));
         assert_eq!(lab.tint.as_deref(), Some("#005f00"));
@@ -333,6 +346,82 @@ mod tests {
     }
 
     #[test]
+    fn queries_filter_and_scrape_targets_are_read() {
+        let source = r#"
+            [contexts.ml]
+            preset = "triton"
+            filter = ' namespace="ml", cluster=~"eu-.*" '
+            scrape_targets = ["http://10.0.0.5:8002/metrics", "https://10.0.0.6:8002/metrics"]
+            queries = { errors = 'sum by ($model, $version) (rate(my_failures_total{$filter}[$window]))', history = "" }
+        "#;
+        let ml = &load_str("ml.toml", source).unwrap().contexts["ml"];
+        assert_eq!(ml.preset, "triton");
+        assert_eq!(ml.filter, "namespace=\"ml\", cluster=~\"eu-.*\"", "trimmed");
+        assert_eq!(ml.scrape_targets, ["http://10.0.0.5:8002/metrics", "https://10.0.0.6:8002/metrics"]);
+        assert_eq!(
+            ml.queries,
+            BTreeMap::from([
+                (
+                    "errors".to_string(),
+                    "sum by ($model, $version) (rate(my_failures_total{$filter}[$window]))".to_string()
+                ),
+                ("history".to_string(), String::new()),
+            ])
+        );
+        let dev = &load_str("dev.toml", "[contexts.dev]\n").unwrap().contexts["dev"];
+        assert_eq!((dev.filter.as_str(), dev.queries.len(), dev.scrape_targets.len()), ("", 0, 0));
+    }
+
+    #[test]
+    fn preset_keys_report_every_problem_at_its_place() {
+        assert_eq!(
+            problems("presets.toml", include_str!("../../tests/fixtures/config/invalid/presets.toml")),
+            [
+                "presets.toml:2:10: contexts.prod.preset: unknown preset `tritn`; expected one of generic, kserve, \
+                 seldon, mlserver, triton, bentoml, torchserve, ray (did you mean `triton`?)",
+                "presets.toml:3:11: contexts.prod.filter: write the matchers without braces: namespace=\"ml\", not \
+                 {namespace=\"ml\"}",
+                "presets.toml:4:51: contexts.prod.scrape_targets[1]: expected an http:// or https:// URL",
+                "presets.toml:4:68: contexts.prod.scrape_targets[2]: the same target as \
+                 `contexts.prod.scrape_targets[0]`",
+                "presets.toml:7:1: contexts.prod.queries.erors: unknown concept `erors` (did you mean `errors`?)",
+                "presets.toml:8:83: contexts.prod.queries.requests: unknown placeholder `$windw` (did you mean \
+                 `$window`?)",
+                "presets.toml:9:19: contexts.prod.queries.latency_average: expected a string, found an integer",
+                "presets.toml:12:26: contexts.staging.filter: expected `,` between matchers, found `c`",
+                "presets.toml:13:18: contexts.staging.scrape_targets: expected an array of URLs like \
+                 [\"http://10.0.0.5:8080/metrics\"], found a string",
+                // A string with escapes: the problem is placed at the string's start.
+                "presets.toml:14:22: contexts.staging.queries.errors: `$filter` must be the last matcher inside \
+                 braces, as in `metric{$filter}` or `metric{code=\"500\",$filter}`, so that an empty filter still \
+                 leaves valid PromQL",
+                "presets.toml:16:19: contexts.staging.queries.history: placeholders are written without braces \
+                 (write `$window`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_user_preset_is_a_valid_preset_name_when_its_directory_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let presets = dir.path().join("presets");
+        std::fs::create_dir(&presets).unwrap();
+        std::fs::write(presets.join("inhouse.toml"), "model_label = \"svc\"\n").unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[contexts.prod]\npreset = \"inhouse\"\n").unwrap();
+        assert_eq!(load(&path, Some(&presets)).unwrap().contexts["prod"].preset, "inhouse");
+        let label = path.display().to_string();
+        let errors: Vec<String> = load(&path, None).unwrap_err().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [format!(
+                "{label}:2:10: contexts.prod.preset: unknown preset `inhouse`; expected one of generic, kserve, \
+                 seldon, mlserver, triton, bentoml, torchserve, ray"
+            )]
+        );
+    }
+
+    #[test]
     fn a_single_slo_table_asks_for_an_array_of_tables() {
         assert_eq!(
             problems("one-slo.toml", "[contexts.prod.slo]\nname = \"x\"\n"),
@@ -430,18 +519,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, "[contexts.dev]\n").unwrap();
-        let config = load(&path).unwrap();
+        let config = load(&path, None).unwrap();
         assert_eq!(config.file, Some(path.clone()));
         assert_eq!(config.contexts["dev"].name, "dev");
 
         std::fs::write(&path, "[contexts.dev]\nulr = 1\n").unwrap();
         let label = path.display().to_string();
-        let errors: Vec<String> = load(&path).unwrap_err().iter().map(ToString::to_string).collect();
+        let errors: Vec<String> = load(&path, None).unwrap_err().iter().map(ToString::to_string).collect();
         assert_eq!(errors, [format!("{label}:2:1: contexts.dev.ulr: unknown key (known keys: {})", CONTEXT_KEY_LIST)]);
     }
 
-    const CONTEXT_KEY_LIST: &str = "read_only, tint, preset, environment, refresh, health, prometheus, alertmanager, \
-                                    mlflow, elasticsearch, lab, slo";
+    const CONTEXT_KEY_LIST: &str = "read_only, tint, preset, queries, filter, scrape_targets, environment, refresh, \
+                                    health, prometheus, alertmanager, mlflow, elasticsearch, lab, slo";
 
     #[test]
     fn an_unreadable_file_is_one_file_level_problem() {
@@ -449,7 +538,7 @@ mod tests {
         let path = dir.path().join("missing.toml");
         let label = path.display().to_string();
         let os_reason = std::fs::read_to_string(&path).unwrap_err().to_string();
-        let errors = load(&path).unwrap_err();
+        let errors = load(&path, None).unwrap_err();
         assert_eq!(errors, [Diagnostic::file_level(&label, format!("cannot read the config file: {os_reason}"))]);
         assert_eq!(errors[0].to_string(), format!("{label}: cannot read the config file: {os_reason}"));
     }
@@ -457,10 +546,10 @@ mod tests {
     #[test]
     fn a_missing_file_is_an_empty_config_only_when_asked() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(load_or_default(&dir.path().join("absent.toml")), Ok(Config::default()));
+        assert_eq!(load_or_default(&dir.path().join("absent.toml"), None), Ok(Config::default()));
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "ascii = 1\n").unwrap();
-        assert_eq!(load_or_default(&path).unwrap_err().len(), 1);
+        assert_eq!(load_or_default(&path, None).unwrap_err().len(), 1);
     }
 
     #[test]

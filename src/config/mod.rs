@@ -16,7 +16,8 @@ mod url_check;
 pub use load::{format_report, load, load_or_default, load_str};
 pub use model::*;
 pub use paths::{PathEntry, Paths};
+pub(crate) use reader::join as join_key;
 
-/// Metric naming presets a context may choose (`preset = "kserve"`); each maps
-/// vigil's concepts to one model server's metric names.
-pub const PRESETS: &[&str] = &["generic", "kserve", "seldon", "mlserver", "triton", "bentoml", "torchserve", "ray"];
+/// The shipped metric presets a context may choose (`preset = "kserve"`);
+/// user presets in the presets directory are allowed too.
+pub const PRESETS: &[&str] = crate::sources::presets::BUILTIN;

@@ -29,8 +29,18 @@ pub struct Context {
     pub read_only: bool,
     /// Colour of the header for this context (`red`, `#5f0000`, `52`).
     pub tint: Option<String>,
-    /// Metric naming preset: generic, kserve, seldon, mlserver, triton, bentoml, torchserve, ray.
+    /// Metric naming preset: generic, kserve, seldon, mlserver, triton, bentoml,
+    /// torchserve, ray, or a user preset (see `crate::sources::presets`).
     pub preset: String,
+    /// Concept key (`requests`, `errors`, …) → PromQL template replacing the
+    /// preset's; an empty template says the stack does not have the concept.
+    /// Keys and placeholders are checked when the file is read.
+    pub queries: BTreeMap<String, String>,
+    /// Extra label matchers for every query's `$filter`, without braces
+    /// (`namespace="ml"`); empty for none.
+    pub filter: String,
+    /// `/metrics` URLs read directly when Prometheus cannot be reached.
+    pub scrape_targets: Vec<String>,
     /// Deployment environment shown for models when the source has no label.
     pub environment: Option<String>,
     /// How often collectors poll.

@@ -16,9 +16,12 @@ pub struct Paths {
     pub config_dir: PathBuf,
     pub themes_dir: PathBuf,
     pub keymaps_dir: PathBuf,
+    pub presets_dir: PathBuf,
     pub playbooks_dir: PathBuf,
     pub state_dir: PathBuf,
     pub log_file: PathBuf,
+    /// Every change made from the console (silences, …), one JSON line each.
+    pub changes_file: PathBuf,
     pub cache_dir: PathBuf,
 }
 
@@ -51,8 +54,8 @@ pub fn discover(config_override: Option<PathBuf>) -> Result<Paths, String> {
 }
 
 impl Paths {
-    /// The layout under the base directories. User themes, keymaps and
-    /// playbooks sit next to the config file's default home, even when
+    /// The layout under the base directories. User themes, keymaps, presets
+    /// and playbooks sit next to the config file's default home, even when
     /// `--config` points elsewhere, so one flag does not hide them all.
     pub fn from_base(base: BaseDirs, config_override: Option<PathBuf>) -> Paths {
         let BaseDirs { config_dir, state_dir, cache_dir } = base;
@@ -60,8 +63,10 @@ impl Paths {
             config_file: config_override.unwrap_or_else(|| config_dir.join("config.toml")),
             themes_dir: config_dir.join("themes"),
             keymaps_dir: config_dir.join("keymaps"),
+            presets_dir: config_dir.join("presets"),
             playbooks_dir: config_dir.join("playbooks"),
             log_file: state_dir.join("vigil.log"),
+            changes_file: state_dir.join("changes.jsonl"),
             config_dir,
             state_dir,
             cache_dir,
@@ -73,12 +78,18 @@ impl Paths {
         let entry = |label, path: &PathBuf, purpose| PathEntry { label, path: path.clone(), purpose };
         vec![
             entry("config file", &self.config_file, "reads: config"),
-            entry("config dir", &self.config_dir, "reads: the directory holding themes, keymaps and playbooks"),
+            entry(
+                "config dir",
+                &self.config_dir,
+                "reads: the directory holding themes, keymaps, presets and playbooks",
+            ),
             entry("themes", &self.themes_dir, "reads: user themes (merged over the shipped ones)"),
             entry("keymaps", &self.keymaps_dir, "reads: user keymaps (merged over the shipped ones)"),
+            entry("presets", &self.presets_dir, "reads: user metric presets (merged over the shipped ones)"),
             entry("playbooks", &self.playbooks_dir, "reads: user playbooks (alongside the shipped ones)"),
             entry("state dir", &self.state_dir, "writes: state kept between runs"),
             entry("log file", &self.log_file, "writes: log file"),
+            entry("changes", &self.changes_file, "writes: every change made from the console (JSON lines)"),
             entry("cache dir", &self.cache_dir, "writes: cache (safe to delete)"),
         ]
     }
@@ -106,9 +117,11 @@ mod tests {
                 config_dir: PathBuf::from("/home/me/.config/vigil"),
                 themes_dir: PathBuf::from("/home/me/.config/vigil/themes"),
                 keymaps_dir: PathBuf::from("/home/me/.config/vigil/keymaps"),
+                presets_dir: PathBuf::from("/home/me/.config/vigil/presets"),
                 playbooks_dir: PathBuf::from("/home/me/.config/vigil/playbooks"),
                 state_dir: PathBuf::from("/home/me/.local/state/vigil"),
                 log_file: PathBuf::from("/home/me/.local/state/vigil/vigil.log"),
+                changes_file: PathBuf::from("/home/me/.local/state/vigil/changes.jsonl"),
                 cache_dir: PathBuf::from("/home/me/.cache/vigil"),
             }
         );
@@ -119,6 +132,7 @@ mod tests {
         let p = Paths::from_base(base(), Some(PathBuf::from("/etc/vigil/oncall.toml")));
         assert_eq!(p.config_file, PathBuf::from("/etc/vigil/oncall.toml"));
         assert_eq!(p.themes_dir, PathBuf::from("/home/me/.config/vigil/themes"));
+        assert_eq!(p.presets_dir, PathBuf::from("/home/me/.config/vigil/presets"));
     }
 
     #[test]
@@ -130,12 +144,16 @@ mod tests {
             lines,
             [
                 "config file | /home/me/.config/vigil/config.toml | reads: config",
-                "config dir | /home/me/.config/vigil | reads: the directory holding themes, keymaps and playbooks",
+                "config dir | /home/me/.config/vigil | reads: the directory holding themes, keymaps, presets and \
+                 playbooks",
                 "themes | /home/me/.config/vigil/themes | reads: user themes (merged over the shipped ones)",
                 "keymaps | /home/me/.config/vigil/keymaps | reads: user keymaps (merged over the shipped ones)",
+                "presets | /home/me/.config/vigil/presets | reads: user metric presets (merged over the shipped ones)",
                 "playbooks | /home/me/.config/vigil/playbooks | reads: user playbooks (alongside the shipped ones)",
                 "state dir | /home/me/.local/state/vigil | writes: state kept between runs",
                 "log file | /home/me/.local/state/vigil/vigil.log | writes: log file",
+                "changes | /home/me/.local/state/vigil/changes.jsonl | writes: every change made from the console (JSON \
+                 lines)",
                 "cache dir | /home/me/.cache/vigil | writes: cache (safe to delete)",
             ]
         );

@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use crate::core::diagnostic::{Diagnostic, did_you_mean};
+use crate::core::diagnostic::{Diagnostic, did_you_mean, string_value_offset};
 use crate::core::duration;
 
 pub(crate) type Value<'i> = Spanned<DeValue<'i>>;
@@ -110,6 +110,20 @@ impl<'s> Reader<'s> {
         let mut diagnostic = Diagnostic::at(self.file, self.source, span.start, key, message);
         diagnostic.hint = hint;
         self.problems.push(diagnostic);
+    }
+
+    /// A problem at byte `inner` of `field`'s string value, read as `value`:
+    /// exactly there when the string has no escapes, else at its start.
+    pub fn error_in_string(
+        &mut self,
+        field: &Field<'_, '_>,
+        value: &str,
+        inner: usize,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let offset = string_value_offset(self.source, field.span(), value, inner);
+        self.error_with_hint(offset..offset, &field.path, message, hint);
     }
 
     /// 1-based line of a span, for messages that point at a second place.

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use toml::de::DeValue;
 
-use super::PRESETS;
 use super::model::{Config, Context, ElasticEndpoint, Endpoint, LabSettings, SecretRef, SloKind, SloSpec};
 use super::reader::{Field, Reader, Section, describe, unknown_keys};
 use super::url_check::check_http_url;
@@ -17,6 +16,8 @@ use crate::core::diagnostic::did_you_mean;
 use crate::core::duration;
 use crate::core::health::HealthThresholds;
 use crate::lab::SCENARIO_NAMES;
+use crate::sources::presets::template::Template;
+use crate::sources::presets::{CONCEPT_KEYS, Concept, filter};
 
 const TOP_KEYS: &[&str] = &["default_context", "theme", "keymap", "ascii", "read_only", "contexts"];
 
@@ -24,6 +25,9 @@ const CONTEXT_KEYS: &[&str] = &[
     "read_only",
     "tint",
     "preset",
+    "queries",
+    "filter",
+    "scrape_targets",
     "environment",
     "refresh",
     "health",
@@ -70,13 +74,15 @@ const MIN_REFRESH: Duration = Duration::from_secs(1);
 const DEFAULT_REFRESH: Duration = Duration::from_secs(10);
 const DEFAULT_SLO_PERIOD: Duration = Duration::from_secs(30 * 86_400);
 const DEFAULT_SCENARIO: &str = "calm";
+const DEFAULT_PRESET: &str = "generic";
 const DEFAULT_LAB_MODELS: usize = 12;
 const MAX_LAB_MODELS: i128 = 10_000;
 const DEFAULT_LAB_SEED: u64 = 42;
 
 /// The whole document. Unknown top-level keys that belong in a context get a
 /// hint saying so, since that is the usual reason they are unknown.
-pub(crate) fn config(r: &mut Reader<'_>, root: &Section<'_, '_>) -> Config {
+/// `presets` are the names a context's `preset` may take.
+pub(crate) fn config(r: &mut Reader<'_>, root: &Section<'_, '_>, presets: &[String]) -> Config {
     for (key, span) in unknown_keys(root, TOP_KEYS) {
         let hint = CONTEXT_KEYS.contains(&key).then(|| format!("`{key}` belongs in a context: [contexts.NAME]"));
         r.unknown_key(&root.path, key, span, TOP_KEYS, hint);
@@ -93,7 +99,7 @@ pub(crate) fn config(r: &mut Reader<'_>, root: &Section<'_, '_>) -> Config {
         keymap: root.field("keymap").and_then(|f| r.text(&f)),
         ascii: root.field("ascii").and_then(|f| r.bool(&f)).unwrap_or(false),
         read_only: root.field("read_only").and_then(|f| r.bool(&f)).unwrap_or(false),
-        contexts: contexts_section.map(|s| contexts(r, &s)).unwrap_or_default(),
+        contexts: contexts_section.map(|s| contexts(r, &s, presets)).unwrap_or_default(),
     }
 }
 
@@ -115,7 +121,7 @@ fn default_context(r: &mut Reader<'_>, field: &Field<'_, '_>, defined: &[String]
     None
 }
 
-fn contexts(r: &mut Reader<'_>, section: &Section<'_, '_>) -> BTreeMap<String, Context> {
+fn contexts(r: &mut Reader<'_>, section: &Section<'_, '_>, presets: &[String]) -> BTreeMap<String, Context> {
     let mut out = BTreeMap::new();
     for (key, value) in section.entries() {
         let name = key.get_ref().to_string();
@@ -123,7 +129,7 @@ fn contexts(r: &mut Reader<'_>, section: &Section<'_, '_>) -> BTreeMap<String, C
         let field = Field { path: section.key_path(&name), key_span: key.span(), value };
         let expected = format!("a table like [{}]", field.path);
         let Some(table) = r.table(&field, &expected) else { continue };
-        let context = context(r, &table, &name);
+        let context = context(r, &table, &name, presets);
         if name_ok {
             out.insert(name, context);
         }
@@ -145,13 +151,20 @@ fn check_context_name(r: &mut Reader<'_>, path: &str, span: std::ops::Range<usiz
     false
 }
 
-fn context(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str) -> Context {
+fn context(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str, presets: &[String]) -> Context {
     r.check_keys(s, CONTEXT_KEYS);
+    let preset_names: Vec<&str> = presets.iter().map(String::as_str).collect();
     Context {
         name: name.to_string(),
         read_only: s.field("read_only").and_then(|f| r.bool(&f)).unwrap_or(false),
         tint: s.field("tint").and_then(|f| tint(r, &f)),
-        preset: s.field("preset").and_then(|f| r.choice(&f, "preset", PRESETS)).unwrap_or_else(|| "generic".into()),
+        preset: s
+            .field("preset")
+            .and_then(|f| r.choice(&f, "preset", &preset_names))
+            .unwrap_or_else(|| DEFAULT_PRESET.into()),
+        queries: s.field("queries").map(|f| queries(r, &f)).unwrap_or_default(),
+        filter: s.field("filter").and_then(|f| filter(r, &f)).unwrap_or_default(),
+        scrape_targets: s.field("scrape_targets").map(|f| scrape_targets(r, &f)).unwrap_or_default(),
         environment: s.field("environment").and_then(|f| r.text(&f)),
         refresh: s.field("refresh").and_then(|f| refresh(r, &f)).unwrap_or(DEFAULT_REFRESH),
         health: s.field("health").and_then(|f| r.table(&f, "a table")).map(|h| health(r, &h)).unwrap_or_default(),
@@ -162,6 +175,74 @@ fn context(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str) -> Context {
         lab: s.field("lab").and_then(|f| r.table(&f, "a table like { scenario = \"calm\" }")).map(|l| lab(r, &l)),
         slos: s.field("slo").map(|f| slos(r, &f)).unwrap_or_default(),
     }
+}
+
+/// `queries = { errors = "…" }`: concept → PromQL template, checked with the
+/// parser preset files use, so an unknown `$name` is reported here, at its
+/// line and column. An empty template is kept: it takes the concept away.
+fn queries(r: &mut Reader<'_>, field: &Field<'_, '_>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(section) = r.table(field, "a table like { errors = \"sum by (model) (…)\" }") else { return out };
+    for (key, value) in section.entries() {
+        let name: &str = key.get_ref();
+        let f = Field { path: section.key_path(name), key_span: key.span(), value };
+        if Concept::from_key(name).is_none() {
+            let hint = match did_you_mean(name, CONCEPT_KEYS.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("concepts are {}", CONCEPT_KEYS.join(", ")),
+            };
+            r.error_with_hint(key.span(), &f.path, format!("unknown concept `{name}`"), Some(hint));
+            continue;
+        }
+        let Some(text) = r.string(&f) else { continue };
+        if !text.trim().is_empty()
+            && let Err(errors) = Template::parse(&text)
+        {
+            for e in errors {
+                r.error_in_string(&f, &text, e.offset, e.message, e.hint);
+            }
+            continue;
+        }
+        out.insert(name.to_string(), text);
+    }
+    out
+}
+
+/// `filter = 'namespace="ml"'`: matchers PromQL will accept inside braces.
+fn filter(r: &mut Reader<'_>, field: &Field<'_, '_>) -> Option<String> {
+    let text = r.string(field)?;
+    match filter::check(&text) {
+        Ok(()) => Some(text.trim().to_string()),
+        Err(e) => {
+            r.error_in_string(field, &text, e.offset, e.message, None);
+            None
+        }
+    }
+}
+
+/// `scrape_targets = ["http://10.0.0.5:8080/metrics", …]`. A target listed
+/// twice would count its requests twice, so that is refused.
+fn scrape_targets(r: &mut Reader<'_>, field: &Field<'_, '_>) -> Vec<String> {
+    let DeValue::Array(items) = field.value.get_ref() else {
+        let found = describe(field.value.get_ref());
+        let message = format!("expected an array of URLs like [\"http://10.0.0.5:8080/metrics\"], found {found}");
+        r.error(field.span(), &field.path, message);
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let item_field = Field { path: format!("{}[{index}]", field.path), key_span: item.span(), value: item };
+        let Some(target) = url(r, &item_field) else { continue };
+        if let Some(first) = out.iter().position(|t| *t == target) {
+            let message = format!("the same target as `{}`", paths[first]);
+            r.error(item_field.span(), &item_field.path, message);
+            continue;
+        }
+        out.push(target);
+        paths.push(item_field.path);
+    }
+    out
 }
 
 /// Checked with the same parser the theme code uses, so a tint that passes

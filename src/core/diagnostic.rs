@@ -68,6 +68,29 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Where byte `inner` of a TOML string value lies in `source`, the value
+/// having been written at `span` (quotes included) and read as `value`.
+/// Exact when the string was written without escapes (always so for literal
+/// strings, `'…'` and `'''…'''`); otherwise the start of the value, which is
+/// still the right line for a one-line string.
+pub fn string_value_offset(source: &str, span: std::ops::Range<usize>, value: &str, inner: usize) -> usize {
+    let raw = source.get(span.clone()).unwrap_or_default();
+    for delimiter in ["'''", "\"\"\"", "'", "\""] {
+        let Some(body) = raw.strip_prefix(delimiter).and_then(|b| b.strip_suffix(delimiter)) else { continue };
+        // TOML drops a newline right after the opening delimiter of a multi-line string.
+        let skipped = match delimiter.len() {
+            3 if body.starts_with("\r\n") => 2,
+            3 if body.starts_with('\n') => 1,
+            _ => 0,
+        };
+        if &body[skipped..] == value {
+            return span.start + delimiter.len() + skipped + inner.min(value.len());
+        }
+        break;
+    }
+    span.start
+}
+
 /// The closest candidate to `word`, if it is close enough to be a likely typo:
 /// a few edits away (transpositions count once), or sharing a long prefix.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -100,6 +123,18 @@ mod tests {
         assert_eq!(did_you_mean("ulr", ["url", "tenant"]), Some("url"));
         assert_eq!(did_you_mean("read_onyl", ["read_only", "tint"]), Some("read_only"));
         assert_eq!(did_you_mean("zzz", ["url", "tenant"]), None);
+    }
+
+    #[test]
+    fn offsets_inside_string_values() {
+        let src = "a = 'x $bad'\nb = \"y \\\" $bad\"\nc = '''\nline\n  $bad'''\n";
+        let a = src.find("'x").unwrap()..src.find("\nb").unwrap();
+        assert_eq!(line_column(src, string_value_offset(src, a, "x $bad", 2)), (1, 8));
+        // An escape makes the written text differ from the value: the value's start is used.
+        let b = src.find("\"y").unwrap()..src.find("\nc").unwrap();
+        assert_eq!(line_column(src, string_value_offset(src, b, "y \" $bad", 4)), (2, 5));
+        let c = src.find("'''").unwrap()..src.rfind("'''").unwrap() + 3;
+        assert_eq!(line_column(src, string_value_offset(src, c, "line\n  $bad", 7)), (5, 3));
     }
 
     #[test]

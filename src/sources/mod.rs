@@ -16,6 +16,8 @@ use chrono::{DateTime, Utc};
 use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 
+pub mod presets;
+
 /// A boxed future, so sources can be chosen at run time (`dyn MetricsSource`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

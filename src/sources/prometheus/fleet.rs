@@ -55,7 +55,12 @@ impl PrometheusFleet {
         Some((model, version))
     }
 
-    async fn instant(&self, concept: Concept, vars: &QueryVars, query: &FleetQuery) -> Result<Vec<Sample>, RequestError> {
+    async fn instant(
+        &self,
+        concept: Concept,
+        vars: &QueryVars,
+        query: &FleetQuery,
+    ) -> Result<Vec<Sample>, RequestError> {
         match self.preset.query(concept, vars) {
             Some(promql) => self.client.query(&promql, Some(query.at)).await,
             None => Ok(Vec::new()),

@@ -3,6 +3,7 @@
 //! alerts, rules, targets and label values. Reads only.
 
 pub mod api;
+pub mod fleet;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
