@@ -20,13 +20,23 @@ for component in rustfmt clippy; do
     fi
 done
 
-# tests/presets_promql.rs checks every preset's queries with a real Prometheus.
-if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then
-    say "installing prometheus (Debian package)"
+# The integration tests start their own Prometheus and Alertmanager on free
+# loopback ports (Debian packages; the binaries, not the system services).
+missing=()
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} (Debian packages)"
     sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "scripts/test.sh: needs ${missing[*]}; as root run: apt-get install -y ${missing[*]}" >&2
+            exit 1
+        fi
+        sudo="sudo"
+    fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq prometheus >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 say "formatting"

@@ -192,7 +192,7 @@ impl PrometheusFleet {
             }
             model.history = history.remove(name).unwrap_or_default();
             // Versions in number order where they are numbers (v9 before v10).
-            model.versions.sort_by(|a, b| version_order(&a.version).cmp(&version_order(&b.version)));
+            model.versions.sort_by_key(|v| version_order(&v.version));
         }
         FleetMetrics {
             at: query.at,
