@@ -109,6 +109,8 @@ pub struct StatusArgs {
 pub enum ViewName {
     Fleet,
     Alerts,
+    /// One model over time (needs --model)
+    Model,
     Help,
 }
 

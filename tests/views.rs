@@ -209,3 +209,78 @@ fn escape_cancels_a_change_half_way() {
     assert!(state.prompt.is_none() && state.draft.is_none() && state.confirming.is_none());
     assert_eq!(state.flash.as_ref().unwrap().text, "cancelled: nothing changed");
 }
+
+fn model_state(width: u16, height: u16, glyphs: Glyphs) -> vigil::app::state::AppState {
+    let mut state = lab_state(StateOptions { width, height, glyphs, ..Default::default() });
+    let now = support::fixed_now();
+    let sim = vigil::lab::Simulator::new(vigil::lab::LabOptions {
+        seed: 42,
+        scenario: Scenario::BadDeploy,
+        models: 12,
+        anchor: now,
+    });
+    // Enter on the top row (the worst model) opens it.
+    let outcome = on_action(&mut state, Action::Open);
+    assert!(matches!(outcome.effect, Some(Effect::WatchModel { ref model, .. }) if model == "fraud-detector"));
+    let query = vigil::sources::ModelQuery::new("fraud-detector", now, std::time::Duration::from_secs(3600));
+    let mut feed = vigil::collect::Feed::empty("demo".into());
+    feed.latest = Some(std::sync::Arc::new(vigil::lab::detail::model_detail(&sim, &query).unwrap()));
+    feed.latest_fetched_at = Some(now);
+    feed.attempts = 1;
+    update(&mut state, Msg::ModelFeed(feed));
+    state
+}
+
+#[test]
+fn model_view_at_80x24_and_160x48() {
+    let state = model_state(80, 24, Glyphs::UNICODE);
+    let text = frame_text(&state, 80, 24);
+    for expected in
+        ["MODEL  fraud-detector", "requests/s", "error %", "p99 latency", "challenger", "ModelErrorRatioHigh"]
+    {
+        assert!(text.contains(expected), "`{expected}` on screen:\n{text}");
+    }
+    insta::assert_snapshot!("model_80x24", text);
+    let large = model_state(160, 48, Glyphs::UNICODE);
+    insta::assert_snapshot!("model_160x48", frame_text(&large, 160, 48));
+    let ascii = model_state(80, 24, Glyphs::ASCII);
+    let text = frame_text(&ascii, 80, 24);
+    assert!(text.is_ascii(), "{text}");
+    insta::assert_snapshot!("model_ascii_80x24", text);
+}
+
+#[test]
+fn changing_the_range_asks_for_new_data_and_drops_late_answers() {
+    let mut state = model_state(80, 24, Glyphs::UNICODE);
+    let outcome = on_action(&mut state, Action::RangeLonger);
+    match outcome.effect {
+        Some(Effect::WatchModel { model, range }) => {
+            assert_eq!(model, "fraud-detector");
+            assert_eq!(range, std::time::Duration::from_secs(6 * 3600));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(state.model_view.as_ref().unwrap().feed.latest.is_none(), "old range's data is not shown as the new");
+    // An answer for the 1h range arriving now is ignored.
+    let stale = model_state(80, 24, Glyphs::UNICODE).model_view.unwrap().feed;
+    assert!(!update(&mut state, Msg::ModelFeed(stale)).redraw);
+    assert!(state.model_view.as_ref().unwrap().feed.latest.is_none());
+}
+
+#[test]
+fn at_in_the_command_line_travels_in_time_and_now_returns() {
+    let mut state = lab_state(StateOptions::default());
+    on_action(&mut state, Action::CommandLine);
+    type_text(&mut state, "at -2h");
+    match enter(&mut state).effect {
+        Some(Effect::TimeTravel(Some(at))) => assert_eq!(at, support::fixed_now() - chrono::Duration::hours(2)),
+        other => panic!("{other:?}"),
+    }
+    on_action(&mut state, Action::CommandLine);
+    type_text(&mut state, "at now");
+    assert_eq!(enter(&mut state).effect, Some(Effect::TimeTravel(None)));
+    on_action(&mut state, Action::CommandLine);
+    type_text(&mut state, "at tomorrow");
+    assert_eq!(enter(&mut state).effect, None);
+    assert!(state.flash.as_ref().unwrap().is_error);
+}

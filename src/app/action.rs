@@ -16,6 +16,8 @@ pub enum Mode {
     Fleet,
     /// The alerts view.
     Alerts,
+    /// The model view.
+    Model,
     /// The help overlay.
     Help,
     /// Typing in the `:` command line or the `/` filter.
@@ -23,7 +25,8 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] = [Mode::Global, Mode::Table, Mode::Fleet, Mode::Alerts, Mode::Help, Mode::Prompt];
+    pub const ALL: [Mode; 7] =
+        [Mode::Global, Mode::Table, Mode::Fleet, Mode::Alerts, Mode::Model, Mode::Help, Mode::Prompt];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +34,7 @@ impl Mode {
             Mode::Table => "table",
             Mode::Fleet => "fleet",
             Mode::Alerts => "alerts",
+            Mode::Model => "model",
             Mode::Help => "help",
             Mode::Prompt => "prompt",
         }
@@ -49,6 +53,7 @@ pub enum Action {
     PreviousView,
     Suspend,
     Refresh,
+    TimeTravel,
     // table
     Up,
     Down,
@@ -57,6 +62,7 @@ pub enum Action {
     Top,
     Bottom,
     Filter,
+    Open,
     // fleet
     SortNext,
     SortPrevious,
@@ -64,6 +70,9 @@ pub enum Action {
     // alerts
     Silence,
     ExpireSilence,
+    // model
+    RangeLonger,
+    RangeShorter,
     // help
     CloseHelp,
     // prompt
@@ -75,7 +84,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Help,
         Action::CommandLine,
@@ -83,6 +92,7 @@ impl Action {
         Action::PreviousView,
         Action::Suspend,
         Action::Refresh,
+        Action::TimeTravel,
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -90,11 +100,14 @@ impl Action {
         Action::Top,
         Action::Bottom,
         Action::Filter,
+        Action::Open,
         Action::SortNext,
         Action::SortPrevious,
         Action::SortReverse,
         Action::Silence,
         Action::ExpireSilence,
+        Action::RangeLonger,
+        Action::RangeShorter,
         Action::CloseHelp,
         Action::Submit,
         Action::Cancel,
@@ -113,6 +126,7 @@ impl Action {
             Action::PreviousView => "previous_view",
             Action::Suspend => "suspend",
             Action::Refresh => "refresh",
+            Action::TimeTravel => "time_travel",
             Action::Up => "up",
             Action::Down => "down",
             Action::PageUp => "page_up",
@@ -120,11 +134,14 @@ impl Action {
             Action::Top => "top",
             Action::Bottom => "bottom",
             Action::Filter => "filter",
+            Action::Open => "open",
             Action::SortNext => "sort_next",
             Action::SortPrevious => "sort_previous",
             Action::SortReverse => "sort_reverse",
             Action::Silence => "silence",
             Action::ExpireSilence => "expire_silence",
+            Action::RangeLonger => "range_longer",
+            Action::RangeShorter => "range_shorter",
             Action::CloseHelp => "close_help",
             Action::Submit => "submit",
             Action::Cancel => "cancel",
@@ -148,6 +165,7 @@ impl Action {
             Action::PreviousView => "return to the previous view",
             Action::Suspend => "suspend to the shell (resume with fg)",
             Action::Refresh => "refresh data now",
+            Action::TimeTravel => "show a past instant (:at -1h; :at now returns)",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -155,11 +173,14 @@ impl Action {
             Action::Top => "go to the first row",
             Action::Bottom => "go to the last row",
             Action::Filter => "filter rows (regex; /! inverts)",
+            Action::Open => "open the selected model",
             Action::SortNext => "sort by the next column",
             Action::SortPrevious => "sort by the previous column",
             Action::SortReverse => "reverse the sort order",
             Action::Silence => "silence the selected alert (asks for a duration and confirmation)",
             Action::ExpireSilence => "expire the silence on the selected alert (asks for confirmation)",
+            Action::RangeLonger => "longer time range (15m 1h 6h 24h 7d)",
+            Action::RangeShorter => "shorter time range",
             Action::CloseHelp => "close help",
             Action::Submit => "run what was typed",
             Action::Cancel => "cancel typing",
@@ -178,16 +199,19 @@ impl Action {
             | Action::Back
             | Action::PreviousView
             | Action::Suspend
-            | Action::Refresh => Mode::Global,
+            | Action::Refresh
+            | Action::TimeTravel => Mode::Global,
             Action::Up
             | Action::Down
             | Action::PageUp
             | Action::PageDown
             | Action::Top
             | Action::Bottom
-            | Action::Filter => Mode::Table,
+            | Action::Filter
+            | Action::Open => Mode::Table,
             Action::SortNext | Action::SortPrevious | Action::SortReverse => Mode::Fleet,
             Action::Silence | Action::ExpireSilence => Mode::Alerts,
+            Action::RangeLonger | Action::RangeShorter => Mode::Model,
             Action::CloseHelp => Mode::Help,
             Action::Submit | Action::Cancel | Action::Complete | Action::HistoryPrevious | Action::HistoryNext => {
                 Mode::Prompt

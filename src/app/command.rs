@@ -11,6 +11,9 @@ pub enum Command {
     Quit,
     Context(String),
     Theme(String),
+    Model(String),
+    /// `:at -2h`, `:at 2026-11-20T13:45:00Z`, `:at now` (back to live).
+    At(String),
 }
 
 /// Names the command line knows, with what they take.
@@ -23,6 +26,8 @@ const COMMANDS: &[(&str, Arg)] = &[
     ("ctx", Arg::Context),
     ("context", Arg::Context),
     ("theme", Arg::Theme),
+    ("model", Arg::Model),
+    ("at", Arg::Time),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +35,16 @@ enum Arg {
     None,
     Context,
     Theme,
+    Model,
+    /// Free text checked later (a time).
+    Time,
 }
 
 /// What completion and validation may choose from.
 pub struct Vocabulary<'a> {
     pub contexts: &'a [String],
     pub themes: &'a [String],
+    pub models: &'a [String],
 }
 
 impl Vocabulary<'_> {
@@ -44,6 +53,8 @@ impl Vocabulary<'_> {
             Arg::None => vec![],
             Arg::Context => self.contexts.iter().map(String::as_str).collect(),
             Arg::Theme => self.themes.iter().map(String::as_str).collect(),
+            Arg::Model => self.models.iter().map(String::as_str).collect(),
+            Arg::Time => vec!["now", "-15m", "-1h", "-6h", "-24h"],
         }
     }
 }
@@ -73,6 +84,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
         }),
         (Arg::None, Some(extra)) => Err(format!(":{name} takes no argument (got `{extra}`)")),
         (kind, None) => Err(format!(":{name} needs a name: {}", vocabulary.values(kind).join(", "))),
+        (Arg::Time, Some(value)) => Ok(Command::At(value.to_string())),
         (kind, Some(value)) => {
             let known = vocabulary.values(kind);
             if !known.contains(&value) {
@@ -83,6 +95,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
             }
             Ok(match kind {
                 Arg::Context => Command::Context(value.to_string()),
+                Arg::Model => Command::Model(value.to_string()),
                 _ => Command::Theme(value.to_string()),
             })
         }
@@ -93,6 +106,8 @@ fn noun(kind: Arg) -> &'static str {
     match kind {
         Arg::Context => "context",
         Arg::Theme => "theme",
+        Arg::Model => "model",
+        Arg::Time => "time",
         Arg::None => "value",
     }
 }
@@ -132,7 +147,7 @@ mod tests {
     #[test]
     fn parses_commands_and_checks_names() {
         let (contexts, themes) = vocab();
-        let v = Vocabulary { contexts: &contexts, themes: &themes };
+        let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[] };
         assert_eq!(parse("fleet", &v), Ok(Command::Fleet));
         assert_eq!(parse(" q ", &v), Ok(Command::Quit));
         assert_eq!(parse("ctx prod", &v), Ok(Command::Context("prod".into())));
@@ -149,7 +164,7 @@ mod tests {
     #[test]
     fn completes_commands_then_their_arguments() {
         let (contexts, themes) = vocab();
-        let v = Vocabulary { contexts: &contexts, themes: &themes };
+        let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[] };
         assert_eq!(completions("fl", &v), ["fleet"]);
         assert_eq!(completions("c", &v), ["ctx ", "context "]);
         assert_eq!(completions("ctx ", &v), ["ctx demo", "ctx prod", "ctx staging"]);

@@ -35,6 +35,7 @@ use self::data_file::{Kind, Problems, Source};
 pub const STACKS: &[&[Mode]] = &[
     &[Mode::Fleet, Mode::Table, Mode::Global],
     &[Mode::Alerts, Mode::Table, Mode::Global],
+    &[Mode::Model, Mode::Global],
     &[Mode::Help, Mode::Global],
     &[Mode::Prompt],
 ];
@@ -955,7 +956,16 @@ mod tests {
         let actions: Vec<Action> = table.iter().map(|(a, _)| *a).collect();
         assert_eq!(
             actions,
-            [Action::Up, Action::Down, Action::PageUp, Action::PageDown, Action::Top, Action::Bottom, Action::Filter]
+            [
+                Action::Up,
+                Action::Down,
+                Action::PageUp,
+                Action::PageDown,
+                Action::Top,
+                Action::Bottom,
+                Action::Filter,
+                Action::Open
+            ]
         );
         assert_eq!(table[0].1, vec![key("up"), key("k")]);
         let total: usize = Mode::ALL.iter().map(|m| keymap.entries(*m).len()).sum();
@@ -968,7 +978,7 @@ mod tests {
         std::fs::write(dir.path().join("default.toml"), "[fleet]\nsort_next = [\"n\", \"tab\"]\nsort_reverse = []\n")
             .unwrap();
         std::fs::write(dir.path().join("mine.toml"), "extends = \"vim\"\n[global]\nquit = \"Q\"\n").unwrap();
-        std::fs::write(dir.path().join("fresh.toml"), "[table]\ntop = \"t\"\n").unwrap();
+        std::fs::write(dir.path().join("fresh.toml"), "[table]\ntop = \"T\"\n").unwrap();
 
         let merged = Keymap::load("default", Some(dir.path())).unwrap();
         assert_eq!(merged.keys(Action::SortNext), [key("n"), key("tab")]);
@@ -982,7 +992,7 @@ mod tests {
         assert!(mine.keys(Action::Top).contains(&key("g")), "extends vim");
 
         let fresh = Keymap::load("fresh", Some(dir.path())).unwrap();
-        assert_eq!(fresh.keys(Action::Top), [key("t")]);
+        assert_eq!(fresh.keys(Action::Top), [key("T")]);
         assert_eq!(fresh.keys(Action::Up), Keymap::default().keys(Action::Up), "a new name merges over default");
 
         let available = Keymap::available(Some(dir.path()));

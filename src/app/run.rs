@@ -18,9 +18,12 @@ use crate::config::Context;
 use crate::core::fleet::FleetMetrics;
 use crate::launch::{Failure, Setup, Sources};
 use crate::sources::AlertsSnapshot;
-use crate::sources::alertmanager::AlertmanagerClient;
 use crate::ui::{self, terminal::TerminalGuard};
+use chrono::DateTime;
 use tokio::sync::watch;
+
+use crate::core::model_detail::ModelDetail;
+use crate::sources::ModelQuery;
 
 /// Resize events come in bursts while a window is dragged: draw once it settles.
 const RESIZE_SETTLE: Duration = Duration::from_millis(40);
@@ -42,7 +45,7 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     let theme = setup.theme(&setup.theme_name())?;
     let keymap = Arc::new(setup.keymap()?);
     let mut state = AppState::new(setup.session(&context), theme, setup.glyphs(), keymap, sources.metrics.name());
-    let mut live = Live::start(&setup, sources, &context);
+    let mut live = Live::start(sources, &context, setup.at);
     state.alerts.source_name = live.alerts_name.clone();
     let journal = setup.journal();
     // Results of changes carried out in the background; a change is rare and
@@ -108,6 +111,10 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 Some(feed) => Msg::Alerts(feed),
                 None => continue,
             },
+            changed = changed_or_pending(live.model_feed.as_mut()) => match changed {
+                Some(feed) => Msg::ModelFeed(feed),
+                None => continue,
+            },
             result = change_results.recv() => match result {
                 Some(result) => {
                     if let Some(alerts) = &live.alerts {
@@ -141,8 +148,26 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 dirty = true;
             }
             Some(Effect::Refresh) => live.refresh_now(),
+            Some(Effect::WatchModel { model, range }) => live.watch_model(model, range),
+            Some(Effect::TimeTravel(at)) => {
+                let watching = state.model_view.as_ref().map(|v| (v.model.clone(), v.range()));
+                live.travel(at, watching);
+                state.session.pinned_at = at;
+                state.fleet.report = None;
+                state.apply_feed(collect::Feed::empty(live.source_name.clone()));
+                state.apply_alerts(collect::Feed::empty(live.alerts_name.clone()));
+                if let Some(view) = state.model_view.as_mut() {
+                    view.feed = collect::Feed::empty(String::new());
+                }
+                let text = match at {
+                    Some(at) => format!("showing {} — :at now returns to live", at.format("%Y-%m-%d %H:%M:%SZ")),
+                    None => "live again".to_string(),
+                };
+                state.flash = Some(crate::app::state::Flash { text, is_error: false });
+                dirty = true;
+            }
             Some(Effect::Apply(change)) => {
-                let alertmanager = live.alertmanager.clone();
+                let alertmanager = live.sources.alertmanager.clone();
                 let context = state.session.context.clone();
                 let read_only = state.session.read_only.clone();
                 let journal = journal.clone();
@@ -156,6 +181,9 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
             Some(Effect::SwitchContext(name)) => match switch_context(&setup, &name) {
                 Ok((session, new_live)) => {
                     live = new_live;
+                    state.model_view = None;
+                    state.view = crate::app::state::View::Fleet;
+                    state.previous_views.clear();
                     state.session = session;
                     state.source_name = live.source_name.clone();
                     state.fleet = Default::default();
@@ -185,32 +213,72 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     Ok(stats)
 }
 
-/// The collectors of one context, and what changes go to.
+/// The sources of one context, their collectors, and what changes go to.
 struct Live {
+    sources: Sources,
+    refresh: Duration,
+    /// `None`: live; `Some`: every collector describes this past instant.
+    at: Option<DateTime<Utc>>,
     source_name: String,
     fleet: Collector<FleetMetrics>,
     feed: watch::Receiver<collect::Feed<FleetMetrics>>,
     alerts_name: String,
     alerts: Option<Collector<AlertsSnapshot>>,
     alerts_feed: Option<watch::Receiver<collect::Feed<AlertsSnapshot>>>,
-    alertmanager: Option<AlertmanagerClient>,
+    model: Option<Collector<ModelDetail>>,
+    model_feed: Option<watch::Receiver<collect::Feed<ModelDetail>>>,
 }
 
 impl Live {
-    fn start(setup: &Setup, sources: Sources, context: &Context) -> Live {
-        let schedule = Schedule { refresh: context.refresh, at: setup.at, timeout: FETCH_TIMEOUT };
+    fn start(sources: Sources, context: &Context, at: Option<DateTime<Utc>>) -> Live {
+        let schedule = Schedule { refresh: context.refresh, at, timeout: FETCH_TIMEOUT };
         let source_name = sources.metrics.name();
-        let fleet = collect::spawn_fleet(sources.metrics, schedule);
+        let fleet = collect::spawn_fleet(Arc::clone(&sources.metrics), schedule);
         let alerts_name = sources.alerts.as_ref().map(|a| a.name()).unwrap_or_default();
-        let alerts = sources.alerts.map(|source| collect::spawn_alerts(source, schedule));
+        let alerts = sources.alerts.clone().map(|source| collect::spawn_alerts(source, schedule));
         Live {
+            refresh: context.refresh,
+            at,
             source_name,
             feed: fleet.feed.clone(),
             fleet,
             alerts_name,
             alerts_feed: alerts.as_ref().map(|c| c.feed.clone()),
             alerts,
-            alertmanager: sources.alertmanager,
+            model: None,
+            model_feed: None,
+            sources,
+        }
+    }
+
+    fn schedule(&self) -> Schedule {
+        Schedule { refresh: self.refresh, at: self.at, timeout: FETCH_TIMEOUT }
+    }
+
+    /// Follows `model` over `range` (replacing any model followed before).
+    fn watch_model(&mut self, model: String, range: Duration) {
+        let source = Arc::clone(&self.sources.metrics);
+        let collector = collect::spawn(self.source_name.clone(), self.schedule(), move |at| {
+            let source = Arc::clone(&source);
+            let query = ModelQuery::new(&model, at, range);
+            async move { source.model(&query).await }
+        });
+        self.model_feed = Some(collector.feed.clone());
+        self.model = Some(collector);
+    }
+
+    /// Restarts every collector for another instant (or live).
+    fn travel(&mut self, at: Option<DateTime<Utc>>, watching: Option<(String, Duration)>) {
+        self.at = at;
+        let schedule = self.schedule();
+        self.fleet = collect::spawn_fleet(Arc::clone(&self.sources.metrics), schedule);
+        self.feed = self.fleet.feed.clone();
+        self.alerts = self.sources.alerts.clone().map(|source| collect::spawn_alerts(source, schedule));
+        self.alerts_feed = self.alerts.as_ref().map(|c| c.feed.clone());
+        self.model = None;
+        self.model_feed = None;
+        if let Some((model, range)) = watching {
+            self.watch_model(model, range);
         }
     }
 
@@ -218,6 +286,9 @@ impl Live {
         self.fleet.refresh_now();
         if let Some(alerts) = &self.alerts {
             alerts.refresh_now();
+        }
+        if let Some(model) = &self.model {
+            model.refresh_now();
         }
     }
 }
@@ -239,7 +310,7 @@ async fn changed_or_pending<T: Clone>(
 fn switch_context(setup: &Setup, name: &str) -> Result<(crate::app::state::Session, Live), Failure> {
     let context = setup.context(Some(name))?;
     let sources = setup.sources(&context)?;
-    Ok((setup.session(&context), Live::start(setup, sources, &context)))
+    Ok((setup.session(&context), Live::start(sources, &context, setup.at)))
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -15,6 +15,7 @@ use crate::collect::Feed;
 use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 use crate::core::health::{self, FleetReport, HealthThresholds, Provenance};
+use crate::core::model_detail::ModelDetail;
 use crate::sources::AlertsSnapshot;
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
@@ -43,6 +44,7 @@ pub struct Session {
 pub enum View {
     Fleet,
     Alerts,
+    Model,
 }
 
 impl View {
@@ -50,7 +52,32 @@ impl View {
         match self {
             View::Fleet => "fleet",
             View::Alerts => "alerts",
+            View::Model => "model",
         }
+    }
+}
+
+/// The model view: which model, over which range, and its data.
+#[derive(Debug, Clone)]
+pub struct ModelView {
+    pub model: String,
+    /// Index into [`crate::core::model_detail::RANGES`].
+    pub range: usize,
+    pub feed: Feed<ModelDetail>,
+}
+
+impl ModelView {
+    pub fn new(model: &str) -> Self {
+        // One hour: long enough to see a deploy, short enough to see its minutes.
+        ModelView { model: model.to_string(), range: 1, feed: Feed::empty(String::new()) }
+    }
+
+    pub fn range(&self) -> Duration {
+        Duration::from_secs(crate::core::model_detail::RANGES[self.range].1)
+    }
+
+    pub fn range_name(&self) -> &'static str {
+        crate::core::model_detail::RANGES[self.range].0
     }
 }
 
@@ -219,6 +246,8 @@ pub struct AppState {
     /// Alerts from Prometheus and Alertmanager (or the lab's rules).
     pub alerts: Feed<AlertsSnapshot>,
     pub alerts_table: TableCursor,
+    /// The model being looked at, its range and its data.
+    pub model_view: Option<ModelView>,
     pub view: View,
     /// Views to return to with `back`, most recent last.
     pub previous_views: Vec<View>,
@@ -247,6 +276,7 @@ impl AppState {
             feed: Feed::empty(source_name.clone()),
             alerts: Feed::empty(String::new()),
             alerts_table: TableCursor::default(),
+            model_view: None,
             source_name,
             view: View::Fleet,
             previous_views: Vec::new(),
@@ -297,6 +327,11 @@ impl AppState {
     pub fn alert_rows(&self) -> Vec<&AlertEntry> {
         let Some(snapshot) = &self.alerts.latest else { return Vec::new() };
         snapshot.alerts.iter().filter(|a| self.fleet.filter.as_ref().is_none_or(|f| f.matches_alert(a))).collect()
+    }
+
+    /// Every model in the fleet, for `:model` completion.
+    pub fn model_names(&self) -> Vec<String> {
+        self.fleet.report.as_ref().map(|r| r.models.iter().map(|m| m.model.clone()).collect()).unwrap_or_default()
     }
 
     /// How fresh the fleet data is.

@@ -9,9 +9,10 @@ use crate::app::action::{Action, Mode};
 use crate::app::change::{self, Change, Draft};
 use crate::app::command::{self, Command, Vocabulary};
 use crate::app::fleet_table::Filter;
-use crate::app::state::{AppState, Flash, Freshness, Prompt, PromptKind, View};
+use crate::app::state::{AppState, Flash, Freshness, ModelView, Prompt, PromptKind, View};
 use crate::collect::Feed;
 use crate::core::fleet::FleetMetrics;
+use crate::core::model_detail::ModelDetail;
 use crate::sources::AlertsSnapshot;
 use crate::ui::layout;
 use crate::ui::theme::Theme;
@@ -26,6 +27,7 @@ pub enum Msg {
     },
     Feed(Feed<FleetMetrics>),
     Alerts(Feed<AlertsSnapshot>),
+    ModelFeed(Feed<ModelDetail>),
     /// A change the runner carried out (or failed to): the sentence to show.
     ChangeDone(Result<String, String>),
     /// The wall clock moved (sent only while something time-dependent is shown).
@@ -45,6 +47,13 @@ pub enum Effect {
     LoadTheme(String),
     /// Carry out a change the operator confirmed (already past the gate).
     Apply(Change),
+    /// Start following one model over a range (the model view).
+    WatchModel {
+        model: String,
+        range: std::time::Duration,
+    },
+    /// Move every view to a past instant, or back to live with `None`.
+    TimeTravel(Option<DateTime<Utc>>),
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -84,6 +93,16 @@ pub fn update(state: &mut AppState, msg: Msg) -> Outcome {
         Msg::Alerts(feed) => {
             state.apply_alerts(feed);
             Outcome::redraw()
+        }
+        Msg::ModelFeed(feed) => {
+            let Some(view) = state.model_view.as_mut() else { return Outcome::nothing() };
+            // A late answer for another model or range is dropped.
+            let current = |d: &ModelDetail| d.model == view.model && d.range_seconds == view.range().as_secs();
+            if feed.latest.as_deref().is_some_and(|d| !current(d)) {
+                return Outcome::nothing();
+            }
+            view.feed = feed;
+            Outcome { redraw: state.view == View::Model, effect: None }
         }
         Msg::ChangeDone(result) => {
             state.flash = Some(match result {
@@ -125,6 +144,7 @@ pub fn view_modes(view: View) -> &'static [Mode] {
     match view {
         View::Fleet => &[Mode::Fleet, Mode::Table, Mode::Global],
         View::Alerts => &[Mode::Alerts, Mode::Table, Mode::Global],
+        View::Model => &[Mode::Model, Mode::Global],
     }
 }
 
@@ -176,6 +196,35 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::PreviousView => go_back(state),
+        Action::Open => {
+            let model = match state.view {
+                View::Fleet => state.fleet.selected_model().map(str::to_owned),
+                View::Alerts => selected_alert(state).and_then(|a| a.model),
+                View::Model => None,
+            };
+            match model {
+                Some(model) => open_model(state, &model),
+                None => Outcome::nothing(),
+            }
+        }
+        Action::RangeLonger | Action::RangeShorter => {
+            let Some(view) = state.model_view.as_mut() else { return Outcome::nothing() };
+            let last = crate::core::model_detail::RANGES.len() - 1;
+            let range =
+                if action == Action::RangeLonger { (view.range + 1).min(last) } else { view.range.saturating_sub(1) };
+            if range == view.range {
+                return Outcome::nothing();
+            }
+            view.range = range;
+            view.feed = Feed::empty(String::new());
+            Outcome::effect(Effect::WatchModel { model: view.model.clone(), range: view.range() })
+        }
+        Action::TimeTravel => {
+            let current = state.session.pinned_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            let text = format!("at {}", current.unwrap_or_else(|| "-1h".into()));
+            state.prompt = Some(Prompt::new(PromptKind::Command, &text, None));
+            Outcome::redraw()
+        }
         Action::Silence => start_silence(state),
         Action::ExpireSilence => start_expiry(state),
         Action::CommandLine => {
@@ -256,6 +305,17 @@ fn start_expiry(state: &mut AppState) -> Outcome {
     state.draft = Some(Draft::Expire { id, target });
     state.prompt = Some(Prompt::new(PromptKind::Reason, "", None));
     Outcome::redraw()
+}
+
+/// Opens the model view on `model` and asks the runner to follow it.
+pub fn open_model(state: &mut AppState, model: &str) -> Outcome {
+    let keep = state.model_view.as_ref().is_some_and(|v| v.model == model);
+    if !keep {
+        state.model_view = Some(ModelView::new(model));
+    }
+    open_view(state, View::Model);
+    let view = state.model_view.as_ref().expect("just set");
+    Outcome::effect(Effect::WatchModel { model: view.model.clone(), range: view.range() })
 }
 
 fn go_back(state: &mut AppState) -> Outcome {
@@ -433,7 +493,9 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
             if state.command_history.last() != Some(&text) {
                 state.command_history.push(text.clone());
             }
-            let vocabulary = Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes };
+            let models = state.model_names();
+            let vocabulary =
+                Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes, models: &models };
             match command::parse(&text, &vocabulary) {
                 Ok(Command::Fleet) => {
                     open_view(state, View::Fleet);
@@ -442,6 +504,19 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
                 Ok(Command::Alerts) => {
                     open_view(state, View::Alerts);
                     Outcome::redraw()
+                }
+                Ok(Command::Model(name)) => open_model(state, &name),
+                Ok(Command::At(text)) => {
+                    if text == "now" || text == "live" {
+                        return Outcome::effect(Effect::TimeTravel(None));
+                    }
+                    match crate::core::timeref::parse_at(&text, state.now) {
+                        Ok(at) => Outcome::effect(Effect::TimeTravel(Some(at))),
+                        Err(e) => {
+                            state.flash = Some(Flash { text: format!(":at {e}"), is_error: true });
+                            Outcome::redraw()
+                        }
+                    }
                 }
                 Ok(Command::Help) => {
                     state.help_open = true;
@@ -460,7 +535,8 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
 }
 
 fn complete(state: &mut AppState) {
-    let vocabulary = Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes };
+    let models = state.model_names();
+    let vocabulary = Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes, models: &models };
     let Some(prompt) = state.prompt.as_mut() else { return };
     if prompt.kind != PromptKind::Command {
         return;

@@ -166,6 +166,12 @@ mod tests {
                 })
             })
         }
+        fn model<'a>(
+            &'a self,
+            _query: &'a crate::sources::ModelQuery,
+        ) -> BoxFuture<'a, Result<crate::core::model_detail::ModelDetail, SourceError>> {
+            Box::pin(async { Err(SourceError { source_name: "scripted".into(), message: "fleet only".into() }) })
+        }
     }
 
     fn schedule(at: Option<DateTime<Utc>>, timeout: Duration) -> Schedule {

@@ -7,10 +7,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use crate::app::state::{AppState, View};
+use std::time::Duration;
+
+use crate::app::state::{AppState, ModelView, View};
 use crate::cli::{RenderArgs, ViewName};
 use crate::collect::Feed;
 use crate::launch::{Failure, Setup};
+use crate::sources::ModelQuery;
 use crate::sources::SourceError;
 use crate::ui;
 
@@ -63,6 +66,26 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
     }
     if args.view == ViewName::Alerts {
         state.view = View::Alerts;
+    }
+    if args.view == ViewName::Model {
+        let Some(model) = &args.model else {
+            return Err(Failure::usage("--view model needs --model NAME"));
+        };
+        let report = state.fleet.report.as_mut().expect("a report was just applied");
+        super::status::select_model(&mut report.clone(), model)?;
+        let query = ModelQuery::new(model, state.now, Duration::from_secs(3600));
+        let detail = match tokio::time::timeout(super::ONE_SHOT_TIMEOUT, source.model(&query)).await {
+            Ok(Ok(detail)) => detail,
+            Ok(Err(e)) => return Err(Failure::unreachable(e.to_string())),
+            Err(_) => return Err(Failure::unreachable(format!("{}: no answer", source.name()))),
+        };
+        let mut view = ModelView::new(model);
+        view.feed.latest = Some(Arc::new(detail));
+        view.feed.latest_fetched_at = Some(state.now);
+        view.feed.attempts = 1;
+        state.model_view = Some(view);
+        state.view = View::Model;
+        return Ok(state);
     }
     if let Some(model) = &args.model {
         let report = state.fleet.report.as_mut().expect("a report was just applied");

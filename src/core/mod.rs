@@ -10,5 +10,6 @@ pub mod duration;
 pub mod fleet;
 pub mod health;
 pub mod histogram;
+pub mod model_detail;
 pub mod sanitize;
 pub mod timeref;

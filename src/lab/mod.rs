@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod catalogue;
+pub mod detail;
 pub mod noise;
 pub mod scenario;
 pub mod sim;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::sim::Simulator;
 use crate::core::fleet::FleetMetrics;
-use crate::sources::{BoxFuture, FleetQuery, MetricsSource, SourceError};
+use crate::core::model_detail::ModelDetail;
+use crate::sources::{BoxFuture, FleetQuery, MetricsSource, ModelQuery, SourceError};
 
 pub struct LabSource {
     simulator: Arc<Simulator>,
@@ -34,6 +35,18 @@ impl MetricsSource for LabSource {
             tokio::task::spawn_blocking(move || simulator.fleet_metrics(&query))
                 .await
                 .map_err(|e| SourceError { source_name: self.name(), message: format!("simulator failed: {e}") })
+        })
+    }
+
+    fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>> {
+        let simulator = Arc::clone(&self.simulator);
+        let query = query.clone();
+        Box::pin(async move {
+            let name = query.model.clone();
+            let detail = tokio::task::spawn_blocking(move || super::detail::model_detail(&simulator, &query))
+                .await
+                .map_err(|e| SourceError { source_name: self.name(), message: format!("simulator failed: {e}") })?;
+            detail.ok_or_else(|| SourceError { source_name: self.name(), message: format!("no model named {name}") })
         })
     }
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
+use crate::core::model_detail::ModelDetail;
 
 pub mod presets;
 
@@ -59,6 +60,34 @@ pub trait MetricsSource: Send + Sync {
     fn name(&self) -> String;
 
     fn fleet<'a>(&'a self, query: &'a FleetQuery) -> BoxFuture<'a, Result<FleetMetrics, SourceError>>;
+
+    /// One model over a range, per version (the model view).
+    fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>>;
+}
+
+/// What the model view asks for: `model` over `range` ending at `at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelQuery {
+    pub model: String,
+    pub at: DateTime<Utc>,
+    pub range: Duration,
+    pub step: Duration,
+    /// Rates inside each step are taken over this window.
+    pub rate_window: Duration,
+}
+
+impl ModelQuery {
+    /// About 120 points over `range` ending at `at`.
+    pub fn new(model: &str, at: DateTime<Utc>, range: Duration) -> Self {
+        let step = Duration::from_secs(crate::core::model_detail::step_for(range.as_secs()));
+        // A window of at least a minute: shorter ones see too few scrapes.
+        let rate_window = step.max(Duration::from_secs(60));
+        ModelQuery { model: model.to_string(), at, range, step, rate_window }
+    }
+
+    pub fn points(&self) -> usize {
+        (self.range.as_secs() / self.step.as_secs().max(1)).max(1) as usize
+    }
 }
 
 /// Every alert known at one instant, with notes on what could not be read

@@ -100,7 +100,29 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
     match state.view {
         View::Fleet => fleet_title(frame, state, area),
         View::Alerts => alerts_title(frame, state, area),
+        View::Model => model_title(frame, state, area),
     }
+}
+
+/// `MODEL fraud-detector ✖ v10 errors 10.4% ≥ 5% · 1h · [ ] range · live`
+fn model_title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let glyphs = &state.glyphs;
+    let dot = glyphs.text(" · ").into_owned();
+    let mut spans = vec![Span::styled(" MODEL ", theme.accent.add_modifier(Modifier::BOLD))];
+    let Some(view) = &state.model_view else {
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
+        return;
+    };
+    spans.push(Span::styled(format!(" {}", glyphs.text(&view.model)), theme.base.add_modifier(Modifier::BOLD)));
+    if let Some(health) = state.fleet.report.as_ref().and_then(|r| r.models.iter().find(|m| m.model == view.model)) {
+        spans.push(Span::styled(format!(" {} ", glyphs.status(health.status)), status_style(theme, health.status)));
+        spans.push(Span::styled(glyphs.text(&health.reason).into_owned(), status_style(theme, health.status)));
+    }
+    spans.push(Span::styled(format!("{dot}{}", view.range_name()), theme.accent));
+    spans.push(Span::styled(dot.clone(), theme.muted));
+    spans.push(freshness_span(state, &state.freshness_of(&view.feed), theme.base));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
 }
 
 /// `ALERTS  3 firing · 1 pending · 2 silenced · prometheus + alertmanager · live`
@@ -204,6 +226,14 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
                 (Action::SortReverse, "reverse"),
                 (Action::CommandLine, "command"),
                 (Action::Quit, "quit"),
+            ],
+            View::Model => &[
+                (Action::Help, "help"),
+                (Action::RangeShorter, "shorter"),
+                (Action::RangeLonger, "longer"),
+                (Action::TimeTravel, "time travel"),
+                (Action::PreviousView, "back"),
+                (Action::CommandLine, "command"),
             ],
             View::Alerts => &[
                 (Action::Help, "help"),

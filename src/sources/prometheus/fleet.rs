@@ -9,9 +9,10 @@ use std::time::Duration;
 use super::{PrometheusClient, Sample};
 use crate::core::fleet::{FleetMetrics, ModelMetrics, VersionMetrics};
 use crate::core::histogram::{Bucket, quantile};
+use crate::core::model_detail::ModelDetail;
 use crate::sources::http::RequestError;
 use crate::sources::presets::{Concept, Preset, QueryVars};
-use crate::sources::{BoxFuture, FleetQuery, MetricsSource, SourceError};
+use crate::sources::{BoxFuture, FleetQuery, MetricsSource, ModelQuery, SourceError};
 
 /// Sparkline windows shorter than this see too few scrapes to rate over.
 const MIN_HISTORY_WINDOW: Duration = Duration::from_secs(60);
@@ -39,6 +40,11 @@ impl PrometheusFleet {
 
     pub fn preset(&self) -> &Preset {
         &self.preset
+    }
+
+    /// The context's extra matchers.
+    pub fn filter(&self) -> &str {
+        &self.filter
     }
 
     /// How many HTTP requests one refresh costs (constant in the fleet size).
@@ -213,6 +219,12 @@ impl MetricsSource for PrometheusFleet {
             self.fetch(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
         })
     }
+
+    fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>> {
+        Box::pin(async move {
+            self.model_detail(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
+        })
+    }
 }
 
 /// A bucket bound usable as a map key (bounds are never NaN once parsed).
@@ -252,7 +264,7 @@ fn finite_or_zero(v: f64) -> f64 {
     if v.is_finite() { v.max(0.0) } else { 0.0 }
 }
 
-fn version_order(version: &Option<String>) -> (u8, u64, String) {
+pub(crate) fn version_order(version: &Option<String>) -> (u8, u64, String) {
     match version {
         None => (2, 0, String::new()),
         Some(v) => match v.trim_start_matches('v').parse::<u64>() {

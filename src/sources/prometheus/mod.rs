@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod fleet;
+pub mod model;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

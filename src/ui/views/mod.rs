@@ -4,3 +4,4 @@ pub mod alerts;
 pub mod confirm;
 pub mod fleet;
 pub mod help;
+pub mod model;
