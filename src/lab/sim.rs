@@ -123,6 +123,8 @@ impl Simulator {
 
     /// Shifts a model's traffic from `at` on (the lab gateway's admin
     /// endpoint uses this). Weights are normalised; versions not named get 0.
+    /// Scripted changes after `at` are dropped: an operator's shift (a
+    /// rollback, say) stops the scenario's rollout, as it would a real one.
     pub fn set_weights(&self, model: &str, weights: &[(String, f64)], at: DateTime<Utc>) -> Result<(), String> {
         let m = self.model_index(model).ok_or_else(|| format!("no model named {model}"))?;
         let versions = &self.models[m].versions;
@@ -146,7 +148,8 @@ impl Simulator {
         let changes = &mut all[m];
         let at = at.timestamp();
         let position = changes.partition_point(|c| c.at <= at);
-        changes.insert(position, WeightChange { at, weights: vector });
+        changes.truncate(position);
+        changes.push(WeightChange { at, weights: vector });
         Ok(())
     }
 

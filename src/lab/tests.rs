@@ -133,6 +133,18 @@ fn set_weights_shifts_traffic_from_its_instant_on_and_not_before() {
 }
 
 #[test]
+fn a_shift_before_the_scripted_widening_cancels_it() {
+    let s = sim(Scenario::BadDeploy, 1, 42);
+    let stable = s.models()[0].versions[0].version.clone();
+    let canary = s.models()[0].versions[1].version.clone();
+    // The script widens the canary to 50 % two minutes after the anchor.
+    s.set_weights("fraud-detector", &[(stable.clone(), 1.0)], anchor()).unwrap();
+    let later = anchor() + minutes(30);
+    assert_eq!(s.weights_at(0, later), vec![(stable, 1.0), (canary, 0.0)]);
+    assert_eq!(s.requests(0, 1, Outcome::Success, anchor() + minutes(1), later), 0);
+}
+
+#[test]
 fn feature_drift_moves_one_feature_by_one_and_a_half_sigma() {
     let s = sim(Scenario::FeatureDrift, 12, 42);
     let feature = &s.models()[0].features[0];
