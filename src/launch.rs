@@ -132,7 +132,7 @@ impl Setup {
     }
 
     fn demo_context(&self) -> Context {
-        let defaults = LabSettings { scenario: "calm".into(), models: 12, seed: 42 };
+        let defaults = LabSettings::default();
         Context {
             name: DEMO_CONTEXT.to_string(),
             read_only: false,

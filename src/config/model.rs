@@ -92,6 +92,13 @@ pub struct LabSettings {
     pub seed: u64,
 }
 
+impl Default for LabSettings {
+    /// The demo's, the config's and `vigil lab`'s defaults: a calm dozen models.
+    fn default() -> Self {
+        LabSettings { scenario: "calm".into(), models: 12, seed: 42 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SloSpec {
     pub name: String,

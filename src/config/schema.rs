@@ -73,11 +73,8 @@ const SLO_KINDS: &[&str] = &["availability", "latency"];
 const MIN_REFRESH: Duration = Duration::from_secs(1);
 const DEFAULT_REFRESH: Duration = Duration::from_secs(10);
 const DEFAULT_SLO_PERIOD: Duration = Duration::from_secs(30 * 86_400);
-const DEFAULT_SCENARIO: &str = "calm";
 const DEFAULT_PRESET: &str = "generic";
-const DEFAULT_LAB_MODELS: usize = 12;
 const MAX_LAB_MODELS: i128 = 10_000;
-const DEFAULT_LAB_SEED: u64 = 42;
 
 /// The whole document. Unknown top-level keys that belong in a context get a
 /// hint saying so, since that is the usual reason they are unknown.
@@ -388,13 +385,14 @@ fn lab(r: &mut Reader<'_>, s: &Section<'_, '_>) -> LabSettings {
         }
         seed
     });
+    let defaults = LabSettings::default();
     LabSettings {
         scenario: s
             .field("scenario")
             .and_then(|f| r.choice(&f, "scenario", SCENARIO_NAMES))
-            .unwrap_or_else(|| DEFAULT_SCENARIO.into()),
-        models: models.unwrap_or(DEFAULT_LAB_MODELS),
-        seed: seed.unwrap_or(DEFAULT_LAB_SEED),
+            .unwrap_or(defaults.scenario),
+        models: models.unwrap_or(defaults.models),
+        seed: seed.unwrap_or(defaults.seed),
     }
 }
 
