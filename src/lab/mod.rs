@@ -3,7 +3,9 @@
 
 pub mod alerts;
 pub mod catalogue;
+pub mod counters;
 pub mod detail;
+pub mod exposition;
 pub mod noise;
 pub mod scenario;
 pub mod sim;
