@@ -2,6 +2,7 @@
 //! behind the same source traits as the real backends.
 
 pub mod alerts;
+pub mod backfill;
 pub mod catalogue;
 pub mod counters;
 pub mod detail;
