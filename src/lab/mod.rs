@@ -9,6 +9,7 @@ pub mod detail;
 pub mod exposition;
 pub mod noise;
 pub mod scenario;
+pub mod serve;
 pub mod sim;
 pub mod source;
 
