@@ -1,6 +1,8 @@
 //! The command line (a contract: scripts and checks rely on it).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -38,13 +40,13 @@ pub struct GlobalOptions {
     /// Plain ASCII symbols for fonts without ✔ ▲ ✖
     #[arg(long, global = true)]
     pub ascii: bool,
-    /// Demo scenario: calm, bad-deploy, feature-drift (with --demo or `demo`)
+    /// Demo scenario: calm, bad-deploy, feature-drift (with --demo, `demo` or `lab`)
     #[arg(long, global = true, value_name = "NAME")]
     pub scenario: Option<String>,
-    /// Number of simulated models (with --demo or `demo`)
+    /// Number of simulated models (with --demo, `demo` or `lab`)
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub models: Option<u32>,
-    /// Seed of the simulated fleet (with --demo or `demo`)
+    /// Seed of the simulated fleet (with --demo, `demo` or `lab`)
     #[arg(long, global = true, value_name = "N")]
     pub seed: Option<u64>,
     /// Theme to use (overrides the config)
@@ -68,6 +70,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The simulated fleet for a real Prometheus: a live exporter, or history to backfill
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
     /// Print the effective key bindings
     Keys,
     /// List the available themes
@@ -87,6 +94,57 @@ pub enum ConfigCommand {
     Check,
     /// Print every path vigil reads or writes
     Paths,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Serve /metrics (generic preset) and a traffic admin API; the scenario is anchored at start
+    Serve(LabServeArgs),
+    /// Write history as OpenMetrics for `promtool tsdb create-blocks-from openmetrics FILE DIR`
+    Backfill(LabBackfillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabServeArgs {
+    /// IP:PORT to listen on; port 0 picks a free one (the address is printed)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct LabBackfillArgs {
+    /// Hours of history, ending at --end
+    #[arg(long, value_name = "H", value_parser = parse_hours)]
+    pub hours: f64,
+    /// The last instant of history and the scenario's anchor: RFC 3339 or relative (-1h) [default: now]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub end: Option<String>,
+    /// Time between samples: a multiple of 15s, the simulator's tick
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_step)]
+    pub step: Duration,
+    /// The OpenMetrics file to write
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Leave out the feature and prediction-score histograms (a much smaller file)
+    #[arg(long)]
+    pub no_features: bool,
+}
+
+/// A year of 15-second samples is already far more than promtool reads comfortably.
+const MAX_BACKFILL_HOURS: f64 = 24.0 * 366.0;
+
+fn parse_hours(text: &str) -> Result<f64, String> {
+    let hours: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of hours"))?;
+    if !(hours > 0.0 && hours <= MAX_BACKFILL_HOURS) {
+        return Err(format!("{hours} is out of range (more than 0, at most {MAX_BACKFILL_HOURS})"));
+    }
+    Ok(hours)
+}
+
+fn parse_step(text: &str) -> Result<Duration, String> {
+    let step = crate::core::duration::parse(text)?;
+    crate::lab::backfill::step_seconds(step)?;
+    Ok(step)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -144,6 +202,17 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn backfill_hours_and_steps_are_checked() {
+        assert_eq!(parse_hours("2"), Ok(2.0));
+        assert_eq!(parse_hours("0.5"), Ok(0.5));
+        assert!(parse_hours("0").unwrap_err().contains("out of range"));
+        assert!(parse_hours("two").is_err());
+        assert_eq!(parse_step("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_step("20s").unwrap_err().contains("multiple of 15s"));
+        assert!(parse_step("15").unwrap_err().contains("no unit"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use vigil::cli::{Cli, Commands, ConfigCommand};
+use vigil::cli::{Cli, Commands, ConfigCommand, LabCommand};
 use vigil::commands::{self, config_cmd};
 use vigil::launch::{Failure, Setup};
 
@@ -27,6 +27,10 @@ fn dispatch(cli: Cli, started: Instant) -> Result<u8, Failure> {
         Some(Commands::Config { command: ConfigCommand::Check }) => return config_cmd::check(cli.global),
         Some(Commands::Config { command: ConfigCommand::Paths }) => return config_cmd::paths(cli.global),
         Some(Commands::Completions { shell }) => return config_cmd::completions(*shell),
+        Some(Commands::Lab { command: LabCommand::Serve(args) }) => return commands::lab::serve(&cli.global, args),
+        Some(Commands::Lab { command: LabCommand::Backfill(args) }) => {
+            return commands::lab::backfill(&cli.global, args);
+        }
         _ => {}
     }
     let demo_command = matches!(cli.command, Some(Commands::Demo));
@@ -45,7 +49,9 @@ fn dispatch(cli: Cli, started: Instant) -> Result<u8, Failure> {
             Some(Commands::Keys) => config_cmd::keys(&setup),
             Some(Commands::Themes) => config_cmd::themes(&setup),
             Some(Commands::Presets) => commands::presets::run(&setup),
-            Some(Commands::Config { .. }) | Some(Commands::Completions { .. }) => unreachable!("handled above"),
+            Some(Commands::Config { .. }) | Some(Commands::Completions { .. }) | Some(Commands::Lab { .. }) => {
+                unreachable!("handled above")
+            }
         }
     })
 }

@@ -279,9 +279,47 @@ fn config_check_resolves_each_contexts_preset_with_its_overrides() {
 #[test]
 fn later_commands_do_not_exist_yet() {
     let home = tempfile::tempdir().unwrap();
-    for cmd in ["slo", "drift", "playbook", "incident", "export", "audit", "lab"] {
+    for cmd in ["slo", "drift", "playbook", "incident", "export", "audit"] {
         vigil(&home).arg(cmd).assert().code(2);
     }
+}
+
+#[test]
+fn lab_backfill_writes_openmetrics_and_says_how_much() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("history.om");
+    let assert = vigil(&home)
+        .args(["lab", "backfill", "--scenario", "bad-deploy", "--models", "2", "--hours", "0.5", "--end", AT])
+        .args(["--step", "1m", "--no-features", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let samples = text.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(stderr.contains(&format!("{samples} samples, {} bytes", text.len())), "{stderr}");
+    assert!(
+        stderr.contains("bad-deploy (2 models, seed 42) from 2026-11-20T13:30:00Z to 2026-11-20T14:00:00Z every 1m")
+    );
+    assert!(text.ends_with("# EOF\n"));
+    assert!(text.contains("model_version_info{model=\"fraud-detector\",version=\"10\",aliases=\"challenger\""));
+}
+
+#[test]
+fn lab_refuses_bad_options_plainly() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("x.om");
+    let out = out.to_str().unwrap();
+    for (args, message) in [
+        (vec!["lab", "backfill", "--hours", "1", "--step", "20s", "--out", out], "multiple of 15s"),
+        (vec!["lab", "backfill", "--hours", "1", "--end", "2099-01-01T00:00:00Z", "--out", out], "--end `2099"),
+        (vec!["lab", "backfill", "--hours", "1", "--at", "-1h", "--out", out], "--at does not apply"),
+        (vec!["lab", "backfill", "--hours", "1", "--scenario", "calmm", "--out", out], "did you mean calm?"),
+        (vec!["lab", "serve", "--listen", "localhost"], "invalid value"),
+    ] {
+        vigil(&home).args(&args).assert().code(2).stderr(predicate::str::contains(message));
+    }
+    assert!(!home.path().join("x.om").exists(), "nothing is written when the options are wrong");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One-shot commands: each prints what a view shows, without a terminal.
 
 pub mod config_cmd;
+pub mod lab;
 pub mod presets;
 pub mod render;
 pub mod status;

@@ -16,7 +16,7 @@ pub fn parse_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
     match DateTime::parse_from_rfc3339(t) {
         Ok(at) => {
             let at = at.with_timezone(&Utc);
-            if at > now { Err(format!("`{t}` is in the future; --at looks back in time")) } else { Ok(at) }
+            if at > now { Err(format!("`{t}` is in the future: vigil looks back in time, not ahead")) } else { Ok(at) }
         }
         Err(e) => {
             Err(format!("`{t}` is neither an RFC 3339 time (2026-11-23T08:00:00Z) nor a relative one (-2h): {e}"))
