@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod faulty;
+pub mod services;
 
 use std::path::Path;
 use std::sync::Arc;
