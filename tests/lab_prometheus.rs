@@ -146,6 +146,72 @@ fn backfilled_history_answers_promql_as_the_simulator_computes_it() {
     assert_eq!(prometheus.value(&selector, Some(end())), before, "{}", prometheus.log_tail());
 }
 
+/// Whether two JSON documents agree: numbers to 1e-9 relative, other values
+/// exactly, keys in `skip` ignored. Says where they differ.
+fn agree(a: &Value, b: &Value, skip: &[&str], path: &str) -> Result<(), String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys = |o: &serde_json::Map<String, Value>| -> BTreeSet<String> {
+                o.keys().filter(|k| !skip.contains(&k.as_str())).cloned().collect()
+            };
+            if keys(x) != keys(y) {
+                return Err(format!("{path}: keys {:?} against {:?}", keys(x), keys(y)));
+            }
+            keys(x).iter().try_for_each(|k| agree(&x[k], &y[k], skip, &format!("{path}.{k}")))
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().try_for_each(|(i, (x, y))| agree(x, y, skip, &format!("{path}[{i}]")))
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if (x - y).abs() <= 1e-9 * y.abs().max(f64::MIN_POSITIVE) {
+                Ok(())
+            } else {
+                Err(format!("{path}: {x} against {y}"))
+            }
+        }
+        _ if a == b => Ok(()),
+        _ => Err(format!("{path}: {a} against {b}")),
+    }
+}
+
+#[test]
+fn the_console_reads_the_lab_through_prometheus_as_it_reads_the_embedded_demo() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("history.om");
+    let out = file.to_str().unwrap();
+    vigil(
+        &home,
+        &["lab", "backfill", "--scenario", "bad-deploy", "--hours", "2", "--end", END, "--no-features", "--out", out],
+    );
+    let prometheus = Prometheus::start(PrometheusSetup { backfill: Some(file), ..Default::default() });
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, format!("[contexts.lab]\nprometheus = {{ url = \"{}\" }}\n", prometheus.url())).unwrap();
+
+    let status = |args: &[&str]| -> Value {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+        support::isolate(&mut command, home.path());
+        let output = command.args(["status", "--format", "json", "--at", END]).args(args).output().unwrap();
+        // 1: bad-deploy's canary is critical, through either source.
+        assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+        let mut json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let models = json["models"].as_array_mut().unwrap();
+        models.sort_by(|a, b| a["model"].as_str().cmp(&b["model"].as_str()));
+        json
+    };
+    let through_prometheus = status(&["--config", config.to_str().unwrap()]);
+    let embedded = status(&["--demo", "--scenario", "bad-deploy"]);
+    assert_eq!(through_prometheus["models"].as_array().unwrap().len(), 12);
+    // Rates over the same 5 minutes, p50/p99 from the same buckets, the same
+    // hour of history, aliases and environments from model_version_info.
+    // What cannot agree: the context's name and source, the data's age, and
+    // alerts (the demo evaluates its own rules; this Prometheus has none).
+    let skip = ["context", "source", "age_seconds", "alerts"];
+    if let Err(difference) = agree(&through_prometheus, &embedded, &skip, "status") {
+        panic!("through Prometheus and embedded disagree at {difference}");
+    }
+}
+
 /// Every label value of the lab's version info, by version, from Prometheus now.
 fn versions_seen(prometheus: &Prometheus, model: &str) -> BTreeSet<String> {
     let q = format!("model_version_info{{model=\"{model}\"}}");
