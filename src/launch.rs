@@ -61,6 +61,16 @@ pub struct Sources {
     pub alertmanager: Option<AlertmanagerClient>,
 }
 
+/// The async runtime every command that does I/O runs on: two workers are
+/// plenty for a console and a lab exporter.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))
+}
+
 /// Files and settings, before any context is chosen.
 pub struct Setup {
     pub options: GlobalOptions,

@@ -36,11 +36,7 @@ fn dispatch(cli: Cli, started: Instant) -> Result<u8, Failure> {
     let demo_command = matches!(cli.command, Some(Commands::Demo));
     let setup = Setup::load(cli.global, demo_command)?;
     let _log = vigil::logging::init(&setup.log_file());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let runtime = vigil::launch::runtime()?;
     runtime.block_on(async {
         match &cli.command {
             None | Some(Commands::Demo) => vigil::app::run::run(setup, started).await.map(|_| 0),

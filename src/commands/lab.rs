@@ -43,11 +43,7 @@ pub fn serve(global: &GlobalOptions, args: &LabServeArgs) -> Result<u8, Failure>
     // The scenario's events sit at offsets from the start, as in `vigil demo`.
     let simulator = simulator(global, Utc::now())?;
     init_stderr_logging();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    let runtime = crate::launch::runtime()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

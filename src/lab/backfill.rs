@@ -221,16 +221,9 @@ impl<W: Write> Write for CountingWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{LabOptions, Outcome, Scenario};
+    use crate::lab::Outcome;
+    use crate::lab::fixtures::{bad_deploy as sim, end};
     use std::collections::HashMap;
-
-    fn end() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z").unwrap().with_timezone(&Utc)
-    }
-
-    fn sim(models: usize) -> Simulator {
-        Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models, anchor: end() })
-    }
 
     fn options(minutes: u64, step_seconds: i64, features: bool) -> BackfillOptions {
         BackfillOptions { end: end(), span: Duration::from_secs(minutes * 60), step_seconds, features }

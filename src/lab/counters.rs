@@ -158,19 +158,10 @@ impl FleetCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{LabOptions, Scenario};
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-    }
+    use crate::lab::fixtures::at;
 
     fn sim() -> Simulator {
-        Simulator::new(LabOptions {
-            seed: 42,
-            scenario: Scenario::BadDeploy,
-            models: 3,
-            anchor: at("2026-11-20T14:00:00Z"),
-        })
+        crate::lab::fixtures::bad_deploy(3)
     }
 
     #[test]

@@ -343,20 +343,12 @@ pub fn write_histogram<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::Outcome;
     use crate::lab::counters::Part;
-    use crate::lab::{LabOptions, Outcome, Scenario};
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-    }
+    use crate::lab::fixtures::at;
 
     fn sim() -> Simulator {
-        Simulator::new(LabOptions {
-            seed: 42,
-            scenario: Scenario::BadDeploy,
-            models: 4,
-            anchor: at("2026-11-20T14:00:00Z"),
-        })
+        crate::lab::fixtures::bad_deploy(4)
     }
 
     fn text_at(s: &Simulator, origin: DateTime<Utc>, t: DateTime<Utc>) -> String {

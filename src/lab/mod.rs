@@ -23,3 +23,25 @@ pub const SCENARIO_NAMES: &[&str] = &["calm", "bad-deploy", "feature-drift"];
 
 #[cfg(test)]
 mod tests;
+
+/// What the exporter's unit tests share.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use chrono::{DateTime, Utc};
+
+    use super::{LabOptions, Scenario, Simulator};
+
+    pub fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    /// A weekday afternoon: the anchor, and the end of history.
+    pub fn end() -> DateTime<Utc> {
+        at("2026-11-20T14:00:00Z")
+    }
+
+    /// bad-deploy with seed 42 (fraud-detector serves v9 and a canary v10), anchored at [`end`].
+    pub fn bad_deploy(models: usize) -> Simulator {
+        Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models, anchor: end() })
+    }
+}

@@ -188,15 +188,12 @@ fn error(status: StatusCode, message: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{LabOptions, Outcome, Scenario};
+    use crate::lab::Outcome;
+    use crate::lab::fixtures::{bad_deploy, end as start};
     use axum::body::Body;
     use axum::http::Request;
     use std::sync::atomic::{AtomicI64, Ordering};
     use tower::ServiceExt;
-
-    fn start() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z").unwrap().with_timezone(&Utc)
-    }
 
     /// A lab whose clock the test moves.
     fn lab() -> (Arc<Lab>, Arc<AtomicI64>) {
@@ -204,9 +201,7 @@ mod tests {
         let clock_now = Arc::clone(&now);
         let clock: Clock =
             Arc::new(move || DateTime::<Utc>::from_timestamp(clock_now.load(Ordering::SeqCst), 0).unwrap());
-        let simulator =
-            Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models: 3, anchor: start() });
-        (Arc::new(Lab::new(simulator, clock)), now)
+        (Arc::new(Lab::new(bad_deploy(3), clock)), now)
     }
 
     async fn call(lab: &Arc<Lab>, request: Request<Body>) -> (StatusCode, String, Option<String>) {
