@@ -192,12 +192,10 @@ impl Setup {
         let preset = self.preset(context)?;
         let model_label = preset.model_label.clone();
         let prometheus = PrometheusClient::new(prometheus_endpoint, Limits::default()).map_err(Failure::usage)?;
-        let metrics: Arc<dyn MetricsSource> = Arc::new(PrometheusFleet::new(
-            prometheus.clone(),
-            preset,
-            context.filter.clone(),
-            context.environment.clone(),
-        ));
+        let metrics: Arc<dyn MetricsSource> = Arc::new(
+            PrometheusFleet::new(prometheus.clone(), preset, context.filter.clone(), context.environment.clone())
+                .with_scrape_targets(context.scrape_targets.clone()),
+        );
         let alertmanager = match &context.alertmanager {
             Some(endpoint) => Some(AlertmanagerClient::new(endpoint, Limits::default()).map_err(Failure::usage)?),
             None => None,

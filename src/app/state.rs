@@ -298,7 +298,8 @@ impl AppState {
             // How far the data lags behind the instant it was asked for.
             let asked_for = self.session.pinned_at.unwrap_or(self.now);
             let age = (asked_for - metrics.at).num_milliseconds() as f64 / 1000.0;
-            let provenance = Provenance { source: feed.source_name.clone(), age_seconds: Some(age.max(0.0)) };
+            let source = metrics.via.clone().unwrap_or_else(|| feed.source_name.clone());
+            let provenance = Provenance { source, age_seconds: Some(age.max(0.0)) };
             self.fleet.report =
                 Some(build_report(metrics, &self.session.context, &self.session.thresholds, &provenance));
         }
@@ -327,6 +328,12 @@ impl AppState {
     pub fn alert_rows(&self) -> Vec<&AlertEntry> {
         let Some(snapshot) = &self.alerts.latest else { return Vec::new() };
         snapshot.alerts.iter().filter(|a| self.fleet.filter.as_ref().is_none_or(|f| f.matches_alert(a))).collect()
+    }
+
+    /// Where the fleet on screen came from: the degraded-mode label when
+    /// the source fell back to scraping the servers directly.
+    pub fn degraded(&self) -> Option<&str> {
+        self.feed.latest.as_ref().and_then(|m| m.via.as_deref())
     }
 
     /// Every model in the fleet, for `:model` completion.

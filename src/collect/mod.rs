@@ -163,6 +163,7 @@ mod tests {
                     rate_window_seconds: 300.0,
                     history_step_seconds: 60.0,
                     models: vec![],
+                    via: None,
                 })
             })
         }

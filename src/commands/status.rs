@@ -23,7 +23,8 @@ pub async fn run(setup: &Setup, args: &StatusArgs) -> Result<u8, Failure> {
     };
     // How far the data lags behind the instant it was asked for.
     let age = (asked_for - metrics.at).num_milliseconds() as f64 / 1000.0;
-    let provenance = Provenance { source: source.name(), age_seconds: Some(age.max(0.0)) };
+    let provenance =
+        Provenance { source: metrics.via.clone().unwrap_or_else(|| source.name()), age_seconds: Some(age.max(0.0)) };
     let mut report = build_report(&metrics, &context.name, &context.health, &provenance);
     match alerts {
         Some(Ok(snapshot)) => {

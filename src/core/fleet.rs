@@ -16,6 +16,10 @@ pub struct FleetMetrics {
     /// Spacing of the points in each model's `history`.
     pub history_step_seconds: f64,
     pub models: Vec<ModelMetrics>,
+    /// Set when the numbers did not come the usual way: "direct scrape of 3
+    /// targets — prometheus …: cannot connect". Shown wherever the source is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// One model: its serving versions and model-wide latency.

@@ -299,7 +299,13 @@ impl Simulator {
                 }
             })
             .collect();
-        FleetMetrics { at: query.at, rate_window_seconds: window as f64, history_step_seconds: step as f64, models }
+        FleetMetrics {
+            at: query.at,
+            rate_window_seconds: window as f64,
+            history_step_seconds: step as f64,
+            models,
+            via: None,
+        }
     }
 
     fn sums(&self, model: usize, version: usize, from: i64, to: i64) -> Sums {

@@ -209,6 +209,17 @@ impl ServerClient {
         self.send(Method::GET, path, query, Body::None, what, true).await
     }
 
+    /// A read of exactly the configured URL (a scrape target's `/metrics`).
+    pub async fn get_exact(&self, what: &str) -> Result<Vec<u8>, RequestError> {
+        let mut url = self.base.clone();
+        if url.path().len() > 1 {
+            // `new` added a trailing slash for joining; a page wants it off.
+            let path = url.path().trim_end_matches('/').to_string();
+            url.set_path(&path);
+        }
+        self.send_to(Method::GET, url, &[], Body::None, what, true).await
+    }
+
     /// A read sent as a form (Prometheus accepts long queries this way).
     pub async fn post_form(&self, path: &str, form: &[(&str, String)], what: &str) -> Result<Vec<u8>, RequestError> {
         let body = serde_urlencoded::to_string(form).map_err(|e| self.error(what, Reason::Other(e.to_string())))?;
@@ -250,6 +261,18 @@ impl ServerClient {
         idempotent: bool,
     ) -> Result<Vec<u8>, RequestError> {
         let url = self.url(path).map_err(|e| self.error(what, Reason::Other(e)))?;
+        self.send_to(method, url, query, body, what, idempotent).await
+    }
+
+    async fn send_to(
+        &self,
+        method: Method,
+        url: Url,
+        query: &[(&str, String)],
+        body: Body,
+        what: &str,
+        idempotent: bool,
+    ) -> Result<Vec<u8>, RequestError> {
         let _permit = self.permits.acquire().await.map_err(|e| self.error(what, Reason::Other(e.to_string())))?;
         let attempts = if idempotent { 1 + self.limits.retries } else { 1 };
         let mut attempt = 0;

@@ -6,6 +6,7 @@ pub mod alertmanager;
 pub mod alerts;
 pub mod http;
 pub mod prometheus;
+pub mod scrape;
 
 use std::future::Future;
 use std::pin::Pin;

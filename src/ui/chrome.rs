@@ -60,9 +60,12 @@ pub fn header(frame: &mut Frame, state: &AppState, area: Rect) {
         }
     }
     spans.push(sep.clone());
+    if state.degraded().is_some() {
+        spans.push(Span::styled("DIRECT SCRAPE ", bar.patch(theme.warning).add_modifier(Modifier::BOLD)));
+    }
     spans.push(freshness_span(state, &state.freshness(), bar));
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let source = format!("{}{}", sep.content, glyphs.text(&state.source_name));
+    let source = format!("{}{}", sep.content, glyphs.text(state.degraded().unwrap_or(&state.source_name)));
     if used + source.chars().count() <= area.width as usize {
         spans.push(Span::styled(source, bar));
     }

@@ -4,6 +4,9 @@
 //! models there are. They run concurrently (bounded by the client).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 use super::{PrometheusClient, Sample};
@@ -12,6 +15,7 @@ use crate::core::histogram::{Bucket, quantile};
 use crate::core::model_detail::ModelDetail;
 use crate::sources::http::RequestError;
 use crate::sources::presets::{Concept, Preset, QueryVars};
+use crate::sources::scrape::{DirectScrape, MAX_TARGETS};
 use crate::sources::{BoxFuture, FleetQuery, MetricsSource, ModelQuery, SourceError};
 
 /// Sparkline windows shorter than this see too few scrapes to rate over.
@@ -24,14 +28,97 @@ pub struct PrometheusFleet {
     filter: String,
     /// Shown for models whose metrics carry no environment.
     environment: Option<String>,
+    /// Degraded mode: read the model servers directly when Prometheus is down.
+    scrape: DirectScrape,
+    /// Targets listed in the config, always tried in degraded mode.
+    configured_targets: Vec<String>,
+    /// Targets from the last good `/api/v1/targets`, and when it was read.
+    learned_targets: Mutex<(Vec<String>, Option<DateTime<Utc>>)>,
 }
+
+/// How often the target list is re-read while Prometheus is healthy.
+const TARGETS_REFRESH: chrono::Duration = chrono::Duration::minutes(10);
+/// A query further back than this is time travel: a direct scrape cannot answer it.
+const LIVE_TOLERANCE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Which `(model, version)` a series belongs to.
 type Key = (String, Option<String>);
 
 impl PrometheusFleet {
     pub fn new(client: PrometheusClient, preset: Preset, filter: String, environment: Option<String>) -> Self {
-        PrometheusFleet { client, preset, filter, environment }
+        let limits = client.http().limits();
+        PrometheusFleet {
+            client,
+            preset,
+            filter,
+            environment,
+            scrape: DirectScrape::new(limits),
+            configured_targets: Vec::new(),
+            learned_targets: Mutex::new((Vec::new(), None)),
+        }
+    }
+
+    /// Targets to scrape directly when Prometheus is down, besides the ones
+    /// Prometheus itself reported.
+    pub fn with_scrape_targets(mut self, targets: Vec<String>) -> Self {
+        self.configured_targets = targets;
+        self
+    }
+
+    /// Re-reads the scrape targets from Prometheus when the list is old.
+    /// A failure here costs nothing: the previous list stays.
+    async fn learn_targets(&self) {
+        let due = match self.learned_targets.lock() {
+            // An empty list is re-read at once: targets appear as Prometheus discovers them.
+            Ok(guard) => guard.0.is_empty() || guard.1.is_none_or(|at| Utc::now() - at > TARGETS_REFRESH),
+            Err(_) => false,
+        };
+        if !due {
+            return;
+        }
+        match self.client.targets().await {
+            Ok(targets) => {
+                let urls: Vec<String> = targets
+                    .into_iter()
+                    .filter(|t| t.health != "down")
+                    .map(|t| t.scrape_url)
+                    .take(MAX_TARGETS)
+                    .collect();
+                if let Ok(mut guard) = self.learned_targets.lock() {
+                    *guard = (urls, Some(Utc::now()));
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "could not read scrape targets"),
+        }
+    }
+
+    /// Degraded mode: the fleet from the model servers' own pages.
+    async fn direct(&self, query: &FleetQuery, cause: &RequestError) -> Result<FleetMetrics, String> {
+        if (Utc::now() - query.at).abs() > LIVE_TOLERANCE {
+            return Err(format!("{cause} (a direct scrape cannot show a past instant)"));
+        }
+        let mut targets = self.configured_targets.clone();
+        if let Ok(guard) = self.learned_targets.lock() {
+            targets.extend(guard.0.iter().filter(|t| !self.configured_targets.contains(t)).cloned());
+        }
+        let report = self
+            .scrape
+            .fleet(&targets, self.environment.as_deref())
+            .await
+            .map_err(|e| format!("{cause}; direct scrape: {e}"))?;
+        let mut metrics = report.metrics;
+        let failed = if report.targets_failed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed", report.targets_failed.len())
+        };
+        metrics.via = Some(format!(
+            "direct scrape of {} target{}{failed} — {} unreachable",
+            report.targets_read,
+            if report.targets_read == 1 { "" } else { "s" },
+            self.client.name()
+        ));
+        Ok(metrics)
     }
 
     pub fn client(&self) -> &PrometheusClient {
@@ -205,6 +292,7 @@ impl PrometheusFleet {
             rate_window_seconds: query.rate_window.as_secs_f64(),
             history_step_seconds: query.history_step.as_secs_f64(),
             models: models.into_values().collect(),
+            via: None,
         }
     }
 }
@@ -216,7 +304,16 @@ impl MetricsSource for PrometheusFleet {
 
     fn fleet<'a>(&'a self, query: &'a FleetQuery) -> BoxFuture<'a, Result<FleetMetrics, SourceError>> {
         Box::pin(async move {
-            self.fetch(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
+            match self.fetch(query).await {
+                Ok(metrics) => {
+                    self.learn_targets().await;
+                    Ok(metrics)
+                }
+                Err(e) if e.is_unreachable() => {
+                    self.direct(query, &e).await.map_err(|message| SourceError { source_name: self.name(), message })
+                }
+                Err(e) => Err(SourceError { source_name: self.name(), message: e.to_string() }),
+            }
         })
     }
 

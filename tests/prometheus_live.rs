@@ -1,0 +1,245 @@
+//! The console's Prometheus and Alertmanager paths against the real servers:
+//! alerts from a firing rule, a silence created and expired through the same
+//! code the TUI uses, degraded mode when Prometheus dies and recovery when it
+//! returns, and the model view's range queries on backfilled history.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use support::services::{Alertmanager, LabServer, Prometheus, PrometheusSetup, wait_for};
+use vigil::app::change::Change;
+use vigil::changes::{self, Journal};
+use vigil::config::Endpoint;
+use vigil::core::alerts::AlertState;
+use vigil::sources::alertmanager::{AlertmanagerClient, Matcher};
+use vigil::sources::alerts::ServerAlerts;
+use vigil::sources::http::Limits;
+use vigil::sources::presets::Preset;
+use vigil::sources::prometheus::PrometheusClient;
+use vigil::sources::prometheus::fleet::PrometheusFleet;
+use vigil::sources::{AlertsSource, FleetQuery, MetricsSource, ModelQuery};
+
+/// Every wait is for a server doing its work; none is a timing assertion.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn endpoint(url: &str) -> Endpoint {
+    Endpoint { url: url.to_string(), ..Endpoint::default() }
+}
+
+fn limits() -> Limits {
+    Limits { timeout: Duration::from_secs(5), ..Limits::default() }
+}
+
+fn fleet_source(prometheus: &str) -> PrometheusFleet {
+    let client = PrometheusClient::new(&endpoint(prometheus), limits()).unwrap();
+    let preset = Preset::resolve("generic", None, &Default::default()).unwrap();
+    PrometheusFleet::new(client, preset, String::new(), Some("test".into()))
+}
+
+const RULES: &str = "groups:
+  - name: models
+    rules:
+      - alert: ModelAlwaysFiring
+        expr: vector(1)
+        labels:
+          severity: critical
+          model: fraud-detector
+        annotations:
+          summary: fraud-detector is on fire
+";
+
+#[test]
+fn a_firing_rule_shows_up_and_a_silence_from_vigil_mutes_it_until_expired() {
+    let alertmanager = Alertmanager::start();
+    let prometheus = Prometheus::start(PrometheusSetup {
+        rules_yaml: Some(RULES.into()),
+        alertmanager_url: Some(alertmanager.url()),
+        ..Default::default()
+    });
+    let rt = runtime();
+    let am_client = AlertmanagerClient::new(&endpoint(&alertmanager.url()), limits()).unwrap();
+    let source = ServerAlerts {
+        prometheus: Some(PrometheusClient::new(&endpoint(&prometheus.url()), limits()).unwrap()),
+        alertmanager: Some(am_client.clone()),
+        model_label: "model".into(),
+    };
+    let firing = wait_for("the rule's alert firing in alertmanager", DEADLINE, || {
+        let snapshot = rt.block_on(source.alerts(None)).map_err(|e| e.to_string())?;
+        let alert = snapshot.alerts.iter().find(|a| a.name == "ModelAlwaysFiring").cloned();
+        match alert {
+            Some(a) if a.state == AlertState::Firing && a.fingerprint.is_some() => Ok(a),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    assert_eq!(firing.model.as_deref(), Some("fraud-detector"));
+    assert_eq!(firing.summary, "fraud-detector is on fire");
+
+    // Silence it through the same path the TUI takes after confirmation.
+    let home = tempfile::tempdir().unwrap();
+    let journal = Journal::new(home.path().join("changes.jsonl"));
+    let change = Change::CreateSilence {
+        matchers: firing.labels.iter().map(|(k, v)| Matcher::equal(k, v)).collect(),
+        duration: Duration::from_secs(3600),
+        reason: "integration test".into(),
+        target: "fraud-detector".into(),
+    };
+    // A read-only session is refused by the gate before any request.
+    let refused = rt.block_on(changes::apply(&change, "test", Some("--read-only"), Some(&am_client), &journal));
+    assert!(refused.unwrap_err().starts_with("read-only (--read-only)"));
+    assert!(rt.block_on(am_client.silences()).unwrap().is_empty(), "nothing was created");
+
+    let done = rt.block_on(changes::apply(&change, "test", None, Some(&am_client), &journal)).unwrap();
+    assert!(done.contains("silence "), "{done}");
+    let silenced = wait_for("the alert to show as silenced", DEADLINE, || {
+        let snapshot = rt.block_on(source.alerts(None)).map_err(|e| e.to_string())?;
+        let alert = snapshot.alerts.iter().find(|a| a.name == "ModelAlwaysFiring").cloned();
+        match alert {
+            Some(a) if a.state == AlertState::Silenced => Ok(a),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let id = silenced.silenced_by[0].clone();
+
+    let expire = Change::ExpireSilence { id: id.clone(), reason: "done".into(), target: "fraud-detector".into() };
+    rt.block_on(changes::apply(&expire, "test", None, Some(&am_client), &journal)).unwrap();
+    wait_for("the alert to fire again", DEADLINE, || {
+        let snapshot = rt.block_on(source.alerts(None)).map_err(|e| e.to_string())?;
+        match snapshot.alerts.iter().find(|a| a.name == "ModelAlwaysFiring") {
+            Some(a) if a.state == AlertState::Firing => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let silences = rt.block_on(am_client.silences()).unwrap();
+    assert_eq!(silences.iter().find(|s| s.id == id).map(|s| s.status.state.as_str()), Some("expired"));
+
+    // Every attempt is in the journal, the refused one included.
+    let records: Vec<serde_json::Value> =
+        std::fs::read_to_string(journal.path()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let results: Vec<&str> = records.iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["failed", "ok", "ok"]);
+    assert_eq!(records[1]["change"]["kind"], "create_silence");
+    assert_eq!(records[2]["change"]["id"], id.as_str());
+}
+
+#[test]
+fn alertmanager_down_still_lists_prometheus_alerts_with_a_note() {
+    let prometheus = Prometheus::start(PrometheusSetup { rules_yaml: Some(RULES.into()), ..Default::default() });
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let rt = runtime();
+    let source = ServerAlerts {
+        prometheus: Some(PrometheusClient::new(&endpoint(&prometheus.url()), limits()).unwrap()),
+        alertmanager: Some(
+            AlertmanagerClient::new(&endpoint(&format!("http://127.0.0.1:{port}")), Limits { retries: 0, ..limits() })
+                .unwrap(),
+        ),
+        model_label: "model".into(),
+    };
+    let snapshot = wait_for("prometheus to evaluate the rule", DEADLINE, || {
+        let s = rt.block_on(source.alerts(None)).map_err(|e| e.to_string())?;
+        if s.alerts.iter().any(|a| a.name == "ModelAlwaysFiring") { Ok(s) } else { Err(format!("{s:?}")) }
+    });
+    assert_eq!(snapshot.notes.len(), 1, "{:?}", snapshot.notes);
+    assert!(
+        snapshot.notes[0]
+            .starts_with(&format!("alertmanager http://127.0.0.1:{port}: GET /api/v2/alerts: cannot connect"))
+    );
+}
+
+#[test]
+fn prometheus_dying_switches_to_a_direct_scrape_and_back() {
+    let lab = LabServer::start(&["--scenario", "calm", "--models", "3", "--seed", "42"]);
+    let mut prometheus =
+        Prometheus::start(PrometheusSetup { scrape_targets: vec![lab.address()], ..Default::default() });
+    let rt = runtime();
+    let source = fleet_source(&prometheus.url());
+    let query = || FleetQuery::at(Utc::now());
+
+    // Healthy: the fleet comes from Prometheus, and the targets are learned.
+    let healthy = wait_for("three models through prometheus", DEADLINE, || {
+        let m = rt.block_on(source.fleet(&query())).map_err(|e| e.to_string())?;
+        if m.models.len() == 3 { Ok(m) } else { Err(format!("{} models", m.models.len())) }
+    });
+    assert_eq!(healthy.via, None);
+
+    prometheus.kill();
+    let degraded = rt.block_on(source.fleet(&query())).expect("the direct scrape answers");
+    let via = degraded.via.clone().expect("labelled as a direct scrape");
+    assert!(via.starts_with("direct scrape of 1 target — prometheus"), "{via}");
+    assert!(via.ends_with("unreachable"), "{via}");
+    assert_eq!(degraded.models.len(), 3);
+    // The lab's counters move once per 15-second tick, so rates show once
+    // two scrapes straddle a tick: the next refresh, as in a real session.
+    std::thread::sleep(Duration::from_secs(16));
+    let later = rt.block_on(source.fleet(&query())).expect("the direct scrape answers again");
+    assert!(later.rate_window_seconds >= 15.0, "rates over the time between refreshes: {later:?}");
+    let total: f64 = later.models.iter().filter_map(|m| m.requests_per_second()).sum();
+    assert!(total > 0.0, "rates from two successive scrapes: {later:?}");
+
+    prometheus.restart();
+    wait_for("the source to switch back to prometheus", DEADLINE, || {
+        let m = rt.block_on(source.fleet(&query())).map_err(|e| e.to_string())?;
+        if m.via.is_none() && m.models.len() == 3 { Ok(()) } else { Err(format!("{:?}", m.via)) }
+    });
+}
+
+#[test]
+fn a_past_instant_is_not_answered_by_a_direct_scrape() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let rt = runtime();
+    let source = fleet_source(&format!("http://127.0.0.1:{port}"))
+        .with_scrape_targets(vec![format!("http://127.0.0.1:{port}/metrics")]);
+    let past: DateTime<Utc> = Utc::now() - chrono::Duration::hours(1);
+    let error = rt.block_on(source.fleet(&FleetQuery::at(past))).unwrap_err();
+    assert!(error.message.ends_with("(a direct scrape cannot show a past instant)"), "{}", error.message);
+}
+
+#[test]
+fn the_model_view_reads_versions_over_a_range_from_backfilled_history() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("history.om");
+    let end = "2026-11-20T14:00:00Z";
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["lab", "backfill", "--scenario", "bad-deploy", "--hours", "2", "--end", end, "--no-features", "--out"])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let prometheus = Prometheus::start(PrometheusSetup { backfill: Some(file), ..Default::default() });
+    let rt = runtime();
+    let source = fleet_source(&prometheus.url());
+    let at: DateTime<Utc> = end.parse().unwrap();
+    let query = ModelQuery::new("fraud-detector", at, Duration::from_secs(3600));
+    let detail = rt.block_on(source.model(&query)).unwrap();
+    assert_eq!(detail.versions.len(), 2, "{detail:?}");
+    let stable = &detail.versions[0];
+    let canary = &detail.versions[1];
+    assert_eq!((stable.version.as_deref(), canary.version.as_deref()), (Some("9"), Some("10")));
+    assert_eq!(stable.requests_per_second.len(), 120);
+    // The canary went out 15 minutes before the end: nothing in the first half hour.
+    assert!(canary.requests_per_second[..60].iter().all(Option::is_none), "{:?}", &canary.requests_per_second[..60]);
+    let canary_errors = canary.error_ratio.last().unwrap().unwrap();
+    let stable_errors = stable.error_ratio.last().unwrap().unwrap();
+    assert!(canary_errors > 0.05 && stable_errors < 0.01, "canary {canary_errors}, stable {stable_errors}");
+    let shares = detail.traffic_shares();
+    assert!((shares[1].1.unwrap() - 0.25).abs() < 0.08, "{shares:?}");
+    assert!(canary.latency_p99_seconds.last().unwrap().unwrap() > stable.latency_p99_seconds.last().unwrap().unwrap());
+
+    // The same window from the embedded simulator: the same shape within the
+    // noise of one extra sample per window (Prometheus' window is closed).
+    let sim = vigil::lab::Simulator::new(vigil::lab::LabOptions {
+        seed: 42,
+        scenario: vigil::lab::Scenario::BadDeploy,
+        models: 12,
+        anchor: at,
+    });
+    let embedded = vigil::lab::detail::model_detail(&sim, &query).unwrap();
+    let ours = stable.requests_per_second.last().unwrap().unwrap();
+    let theirs = embedded.versions[0].requests_per_second.last().unwrap().unwrap();
+    assert!((ours - theirs).abs() / theirs < 0.1, "prometheus {ours} vs simulator {theirs}");
+}
