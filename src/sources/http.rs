@@ -5,6 +5,7 @@
 //! backoff and jitter — for idempotent reads only.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -97,6 +98,8 @@ pub struct ServerClient {
     /// Reads a server's own error format (Prometheus' `{"status":"error"}`)
     /// out of a failed answer, so the message quotes what the server said.
     api_errors: Option<ApiErrorParser>,
+    /// HTTP requests sent (every attempt), for benchmarks and the log.
+    sent: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for ServerClient {
@@ -180,6 +183,7 @@ impl ServerClient {
             permits: Arc::new(Semaphore::new(limits.concurrency.max(1))),
             limits,
             api_errors: None,
+            sent: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -196,6 +200,11 @@ impl ServerClient {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// How many HTTP requests this client (and its clones) has sent.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The URL of `path` (relative to the configured base, which may carry a
@@ -297,6 +306,7 @@ impl ServerClient {
         body: &Body,
         what: &str,
     ) -> Result<Vec<u8>, Failure> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let mut request = self.client.request(method.clone(), url.clone()).headers(self.headers.clone());
         if !query.is_empty() {
             request = request.query(query);

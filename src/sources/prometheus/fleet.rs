@@ -34,7 +34,17 @@ pub struct PrometheusFleet {
     configured_targets: Vec<String>,
     /// Targets from the last good `/api/v1/targets`, and when it was read.
     learned_targets: Mutex<(Vec<String>, Option<DateTime<Utc>>)>,
+    /// The last history, keyed by its step-aligned end: refreshes within
+    /// one step share it, so most refreshes skip the range query.
+    history_cache: Mutex<Option<(HistoryKey, History)>>,
 }
+
+type History = HashMap<String, Vec<Option<f64>>>;
+/// (aligned end in seconds, step seconds, history seconds).
+type HistoryKey = (i64, u64, u64);
+
+/// An empty target list is re-read this often (targets appear as discovered).
+const EMPTY_TARGETS_REFRESH: chrono::Duration = chrono::Duration::minutes(1);
 
 /// How often the target list is re-read while Prometheus is healthy.
 const TARGETS_REFRESH: chrono::Duration = chrono::Duration::minutes(10);
@@ -55,6 +65,7 @@ impl PrometheusFleet {
             scrape: DirectScrape::new(limits),
             configured_targets: Vec::new(),
             learned_targets: Mutex::new((Vec::new(), None)),
+            history_cache: Mutex::new(None),
         }
     }
 
@@ -69,8 +80,10 @@ impl PrometheusFleet {
     /// A failure here costs nothing: the previous list stays.
     async fn learn_targets(&self) {
         let due = match self.learned_targets.lock() {
-            // An empty list is re-read at once: targets appear as Prometheus discovers them.
-            Ok(guard) => guard.0.is_empty() || guard.1.is_none_or(|at| Utc::now() - at > TARGETS_REFRESH),
+            Ok(guard) => {
+                let every = if guard.0.is_empty() { EMPTY_TARGETS_REFRESH } else { TARGETS_REFRESH };
+                guard.1.is_none_or(|at| Utc::now() - at > every)
+            }
             Err(_) => false,
         };
         if !due {
@@ -134,13 +147,6 @@ impl PrometheusFleet {
         &self.filter
     }
 
-    /// How many HTTP requests one refresh costs (constant in the fleet size).
-    pub fn requests_per_refresh(&self) -> usize {
-        [Concept::Requests, Concept::Errors, Concept::LatencyBuckets, Concept::VersionInfo, Concept::History]
-            .iter()
-            .filter(|c| self.preset.has(**c))
-            .count()
-    }
 
     fn key(&self, labels: &BTreeMap<String, String>) -> Option<Key> {
         let model = labels.get(&self.preset.model_label)?.clone();
@@ -160,13 +166,25 @@ impl PrometheusFleet {
         }
     }
 
-    async fn history(&self, query: &FleetQuery) -> Result<HashMap<String, Vec<Option<f64>>>, RequestError> {
+    async fn history(&self, query: &FleetQuery) -> Result<History, RequestError> {
         let step = query.history_step.max(Duration::from_secs(1));
         let vars = QueryVars { window: step.max(MIN_HISTORY_WINDOW), step, filter: self.filter.clone() };
         let Some(promql) = self.preset.query(Concept::History, &vars) else { return Ok(HashMap::new()) };
         let points = (query.history.as_secs() / step.as_secs()).max(1) as usize;
-        let start = query.at - chrono::Duration::from_std(step * (points as u32 - 1)).unwrap_or_default();
-        let series = self.client.query_range(&promql, start, query.at, step).await?;
+        // The range ends on the step grid, so every refresh within one step
+        // asks the same question — and gets the cached answer.
+        let step_s = step.as_secs() as i64;
+        let end_s = query.at.timestamp().div_euclid(step_s) * step_s;
+        let key = (end_s, step.as_secs(), query.history.as_secs());
+        if let Ok(guard) = self.history_cache.lock()
+            && let Some((cached_key, history)) = guard.as_ref()
+            && *cached_key == key
+        {
+            return Ok(history.clone());
+        }
+        let end = DateTime::from_timestamp(end_s, 0).unwrap_or(query.at);
+        let start = end - chrono::Duration::from_std(step * (points as u32 - 1)).unwrap_or_default();
+        let series = self.client.query_range(&promql, start, end, step).await?;
         let step_ms = step.as_millis() as i64;
         let mut out = HashMap::new();
         for s in series {
@@ -183,6 +201,9 @@ impl PrometheusFleet {
                 }
             }
             out.insert(model.clone(), values);
+        }
+        if let Ok(mut guard) = self.history_cache.lock() {
+            *guard = Some((key, out.clone()));
         }
         Ok(out)
     }

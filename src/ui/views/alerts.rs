@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let model_width =
         rows.iter().map(|a| a.model.as_deref().map_or(1, |m| m.chars().count())).max().unwrap_or(5).clamp(5, 24) as u16;
     let widths = [
-        Constraint::Length(9),
+        Constraint::Length(11),
         Constraint::Length(8),
         Constraint::Length(name_width),
         Constraint::Length(model_width),
