@@ -32,7 +32,8 @@ fn main() {
     let at: DateTime<Utc> = at.parse().expect("VIGIL_BENCH_AT is RFC 3339");
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let endpoint = Endpoint { url, ..Endpoint::default() };
-    let limits = Limits { timeout: Duration::from_secs(60), max_response_bytes: 256 * 1024 * 1024, ..Limits::default() };
+    let limits =
+        Limits { timeout: Duration::from_secs(60), max_response_bytes: 256 * 1024 * 1024, ..Limits::default() };
     let client = PrometheusClient::new(&endpoint, limits).unwrap();
     let preset = Preset::resolve("generic", None, &Default::default()).unwrap();
     let source = PrometheusFleet::new(client.clone(), preset.clone(), String::new(), None);

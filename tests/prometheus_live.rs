@@ -161,10 +161,16 @@ fn prometheus_dying_switches_to_a_direct_scrape_and_back() {
     let query = || FleetQuery::at(Utc::now());
 
     // Healthy: the fleet comes from Prometheus, and the targets are learned.
-    let healthy = wait_for("three models through prometheus", DEADLINE, || {
+    let healthy = wait_for("three models and the lab target through prometheus", DEADLINE, || {
         let m = rt.block_on(source.fleet(&query())).map_err(|e| e.to_string())?;
-        if m.models.len() == 3 { Ok(m) } else { Err(format!("{} models", m.models.len())) }
+        let targets = source.scrape_targets();
+        if m.models.len() == 3 && !targets.is_empty() {
+            Ok(m)
+        } else {
+            Err(format!("{} models, targets {targets:?}", m.models.len()))
+        }
     });
+    assert_eq!(source.scrape_targets(), [format!("http://{}/metrics", lab.address())]);
     assert_eq!(healthy.via, None);
 
     prometheus.kill();
@@ -242,4 +248,35 @@ fn the_model_view_reads_versions_over_a_range_from_backfilled_history() {
     let ours = stable.requests_per_second.last().unwrap().unwrap();
     let theirs = embedded.versions[0].requests_per_second.last().unwrap().unwrap();
     assert!((ours - theirs).abs() / theirs < 0.1, "prometheus {ours} vs simulator {theirs}");
+}
+
+#[test]
+fn the_example_rules_file_is_valid_and_fires_on_the_bad_canary() {
+    let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus/rules.yml")).unwrap();
+    let lab = LabServer::start(&["--scenario", "bad-deploy", "--models", "2", "--seed", "42"]);
+    let prometheus = Prometheus::start(PrometheusSetup {
+        scrape_targets: vec![lab.address()],
+        rules_yaml: Some(rules),
+        ..Default::default()
+    });
+    let rt = runtime();
+    let source = ServerAlerts {
+        prometheus: Some(PrometheusClient::new(&endpoint(&prometheus.url()), limits()).unwrap()),
+        alertmanager: None,
+        model_label: "model".into(),
+    };
+    // The canary starts 15 minutes before the lab's start, so its errors are
+    // there from the first scrapes; the rule is pending until `for` has passed.
+    let alert = wait_for("ModelErrorRatioHigh on the canary", DEADLINE, || {
+        let snapshot = rt.block_on(source.alerts(None)).map_err(|e| e.to_string())?;
+        snapshot
+            .alerts
+            .into_iter()
+            .find(|a| a.name == "ModelErrorRatioHigh")
+            .ok_or_else(|| format!("not yet; prometheus: {}", prometheus.log_tail()))
+    });
+    assert_eq!(alert.model.as_deref(), Some("fraud-detector"));
+    assert_eq!(alert.labels["version"], "10");
+    assert_eq!(alert.state, AlertState::Pending, "held for 2m before firing");
+    assert!(alert.summary.contains("of requests failing"), "{}", alert.summary);
 }

@@ -43,8 +43,9 @@ type History = HashMap<String, Vec<Option<f64>>>;
 /// (aligned end in seconds, step seconds, history seconds).
 type HistoryKey = (i64, u64, u64);
 
-/// An empty target list is re-read this often (targets appear as discovered).
-const EMPTY_TARGETS_REFRESH: chrono::Duration = chrono::Duration::minutes(1);
+/// An empty target list is re-read this often: targets appear as Prometheus
+/// discovers them, and a fallback with no targets cannot help anyone.
+const EMPTY_TARGETS_REFRESH: chrono::Duration = chrono::Duration::seconds(10);
 
 /// How often the target list is re-read while Prometheus is healthy.
 const TARGETS_REFRESH: chrono::Duration = chrono::Duration::minutes(10);
@@ -74,6 +75,16 @@ impl PrometheusFleet {
     pub fn with_scrape_targets(mut self, targets: Vec<String>) -> Self {
         self.configured_targets = targets;
         self
+    }
+
+    /// The targets a direct scrape would read now: the configured ones, then
+    /// those Prometheus last reported.
+    pub fn scrape_targets(&self) -> Vec<String> {
+        let mut targets = self.configured_targets.clone();
+        if let Ok(guard) = self.learned_targets.lock() {
+            targets.extend(guard.0.iter().filter(|t| !self.configured_targets.contains(t)).cloned());
+        }
+        targets
     }
 
     /// Re-reads the scrape targets from Prometheus when the list is old.
@@ -110,10 +121,7 @@ impl PrometheusFleet {
         if (Utc::now() - query.at).abs() > LIVE_TOLERANCE {
             return Err(format!("{cause} (a direct scrape cannot show a past instant)"));
         }
-        let mut targets = self.configured_targets.clone();
-        if let Ok(guard) = self.learned_targets.lock() {
-            targets.extend(guard.0.iter().filter(|t| !self.configured_targets.contains(t)).cloned());
-        }
+        let targets = self.scrape_targets();
         let report = self
             .scrape
             .fleet(&targets, self.environment.as_deref())
@@ -146,7 +154,6 @@ impl PrometheusFleet {
     pub fn filter(&self) -> &str {
         &self.filter
     }
-
 
     fn key(&self, labels: &BTreeMap<String, String>) -> Option<Key> {
         let model = labels.get(&self.preset.model_label)?.clone();
