@@ -284,3 +284,31 @@ fn at_in_the_command_line_travels_in_time_and_now_returns() {
     assert_eq!(enter(&mut state).effect, None);
     assert!(state.flash.as_ref().unwrap().is_error);
 }
+
+#[test]
+fn a_direct_scrape_is_marked_in_the_header_and_status_source() {
+    let mut state = lab_state(StateOptions { width: 160, height: 10, ..Default::default() });
+    let mut feed = state.feed.clone();
+    let mut metrics = (*feed.latest.clone().unwrap()).clone();
+    metrics.via = Some("direct scrape of 2 targets — prometheus http://p:9090 unreachable".into());
+    feed.latest = Some(std::sync::Arc::new(metrics));
+    state.apply_feed(feed);
+    let text = frame_text(&state, 160, 10);
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("DIRECT SCRAPE"), "{header}");
+    // Narrow, the label stays even when the long source text is dropped.
+    assert!(frame_text(&state, 80, 10).lines().next().unwrap().contains("DIRECT SCRAPE"));
+    assert!(header.contains("direct scrape of 2 targets"), "{header}");
+    let report = state.fleet.report.as_ref().unwrap();
+    assert!(report.models.iter().all(|m| m.source.starts_with("direct scrape of 2 targets")));
+}
+
+#[test]
+fn the_latency_chart_cycles_through_quantiles() {
+    let mut state = model_state(100, 30, Glyphs::UNICODE);
+    assert!(frame_text(&state, 100, 30).contains("p99 latency"));
+    on_action(&mut state, Action::CycleQuantile);
+    assert!(frame_text(&state, 100, 30).contains("p95 latency"));
+    on_action(&mut state, Action::CycleQuantile);
+    assert!(frame_text(&state, 100, 30).contains("p50 latency"));
+}

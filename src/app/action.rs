@@ -73,6 +73,7 @@ pub enum Action {
     // model
     RangeLonger,
     RangeShorter,
+    CycleQuantile,
     // help
     CloseHelp,
     // prompt
@@ -84,7 +85,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Quit,
         Action::Help,
         Action::CommandLine,
@@ -108,6 +109,7 @@ impl Action {
         Action::ExpireSilence,
         Action::RangeLonger,
         Action::RangeShorter,
+        Action::CycleQuantile,
         Action::CloseHelp,
         Action::Submit,
         Action::Cancel,
@@ -142,6 +144,7 @@ impl Action {
             Action::ExpireSilence => "expire_silence",
             Action::RangeLonger => "range_longer",
             Action::RangeShorter => "range_shorter",
+            Action::CycleQuantile => "cycle_quantile",
             Action::CloseHelp => "close_help",
             Action::Submit => "submit",
             Action::Cancel => "cancel",
@@ -181,6 +184,7 @@ impl Action {
             Action::ExpireSilence => "expire the silence on the selected alert (asks for confirmation)",
             Action::RangeLonger => "longer time range (15m 1h 6h 24h 7d)",
             Action::RangeShorter => "shorter time range",
+            Action::CycleQuantile => "latency chart: p99, p95, p50",
             Action::CloseHelp => "close help",
             Action::Submit => "run what was typed",
             Action::Cancel => "cancel typing",
@@ -211,7 +215,7 @@ impl Action {
             | Action::Open => Mode::Table,
             Action::SortNext | Action::SortPrevious | Action::SortReverse => Mode::Fleet,
             Action::Silence | Action::ExpireSilence => Mode::Alerts,
-            Action::RangeLonger | Action::RangeShorter => Mode::Model,
+            Action::RangeLonger | Action::RangeShorter | Action::CycleQuantile => Mode::Model,
             Action::CloseHelp => Mode::Help,
             Action::Submit | Action::Cancel | Action::Complete | Action::HistoryPrevious | Action::HistoryNext => {
                 Mode::Prompt

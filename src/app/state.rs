@@ -63,13 +63,40 @@ pub struct ModelView {
     pub model: String,
     /// Index into [`crate::core::model_detail::RANGES`].
     pub range: usize,
+    /// Which latency quantile the latency chart draws.
+    pub quantile: Quantile,
     pub feed: Feed<ModelDetail>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantile {
+    P99,
+    P95,
+    P50,
+}
+
+impl Quantile {
+    pub fn next(self) -> Quantile {
+        match self {
+            Quantile::P99 => Quantile::P95,
+            Quantile::P95 => Quantile::P50,
+            Quantile::P50 => Quantile::P99,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Quantile::P99 => "p99",
+            Quantile::P95 => "p95",
+            Quantile::P50 => "p50",
+        }
+    }
 }
 
 impl ModelView {
     pub fn new(model: &str) -> Self {
         // One hour: long enough to see a deploy, short enough to see its minutes.
-        ModelView { model: model.to_string(), range: 1, feed: Feed::empty(String::new()) }
+        ModelView { model: model.to_string(), range: 1, quantile: Quantile::P99, feed: Feed::empty(String::new()) }
     }
 
     pub fn range(&self) -> Duration {

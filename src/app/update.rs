@@ -219,6 +219,11 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
             view.feed = Feed::empty(String::new());
             Outcome::effect(Effect::WatchModel { model: view.model.clone(), range: view.range() })
         }
+        Action::CycleQuantile => {
+            let Some(view) = state.model_view.as_mut() else { return Outcome::nothing() };
+            view.quantile = view.quantile.next();
+            Outcome::redraw()
+        }
         Action::TimeTravel => {
             let current = state.session.pinned_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             let text = format!("at {}", current.unwrap_or_else(|| "-1h".into()));

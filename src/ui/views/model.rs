@@ -10,7 +10,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, LegendPosition, Paragraph, Row, Table};
 
-use crate::app::state::{AppState, Freshness, ModelView};
+use crate::app::state::{AppState, Freshness, ModelView, Quantile};
 use crate::core::health::{self, ModelHealth};
 use crate::core::model_detail::{ModelDetail, VersionSeries};
 use crate::ui::theme::Theme;
@@ -26,11 +26,24 @@ struct Panel {
     format: fn(f64) -> String,
 }
 
-const PANELS: [Panel; 3] = [
-    Panel { title: "requests/s", values: |v| &v.requests_per_second, format: rate },
-    Panel { title: "error %", values: |v| &v.error_ratio, format: health::percent },
-    Panel { title: "p99 latency", values: |v| &v.latency_p99_seconds, format: health::seconds },
-];
+fn panels(quantile: Quantile) -> [Panel; 3] {
+    let latency = match quantile {
+        Quantile::P99 => {
+            Panel { title: "p99 latency (p cycles)", values: |v| &v.latency_p99_seconds, format: health::seconds }
+        }
+        Quantile::P95 => {
+            Panel { title: "p95 latency (p cycles)", values: |v| &v.latency_p95_seconds, format: health::seconds }
+        }
+        Quantile::P50 => {
+            Panel { title: "p50 latency (p cycles)", values: |v| &v.latency_p50_seconds, format: health::seconds }
+        }
+    };
+    [
+        Panel { title: "requests/s", values: |v| &v.requests_per_second, format: rate },
+        Panel { title: "error %", values: |v| &v.error_ratio, format: health::percent },
+        latency,
+    ]
+}
 
 pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let theme = &state.theme;
@@ -87,7 +100,7 @@ fn series_styles(theme: &Theme) -> [Style; 4] {
 
 fn draw_charts(frame: &mut Frame, state: &AppState, view: &ModelView, detail: &ModelDetail, area: Rect) {
     let rows = Layout::vertical([Constraint::Ratio(1, 3); 3]).split(area);
-    for (panel, row) in PANELS.iter().zip(rows.iter()) {
+    for (panel, row) in panels(view.quantile).iter().zip(rows.iter()) {
         if state.glyphs.ascii {
             draw_text_panel(frame, state, panel, detail, *row);
         } else {
