@@ -181,3 +181,34 @@ fn no_color_and_ascii_still_show_status() {
     console.send("q");
     assert!(console.wait_exit().success());
 }
+
+#[test]
+fn drill_into_a_model_change_range_travel_in_time_and_visit_alerts() {
+    let mut console = Console::start(&["demo", "--scenario", "bad-deploy"], &[]);
+    console.wait_for("the fleet with the bad canary on top", |s| s.contains("FLEET") && s.contains("2!"));
+
+    console.send("\r");
+    console.wait_for("the model view", |s| s.contains("MODEL  fraud-detector") && s.contains("challenger"));
+    console.send("]");
+    console.wait_for("the 6h range", |s| s.contains("requests/s · 6h") && s.contains("challenger"));
+
+    console.send("t");
+    console.wait_for("the time travel prompt", |s| s.lines().last().is_some_and(|l| l.starts_with(":at -1h")));
+    console.send("\r");
+    // An hour before start-up the canary (out 15 minutes before) did not exist yet.
+    let past = console.wait_for("the header to say time travel", |s| s.contains("time travel") && s.contains("v9 "));
+    assert!(!past.contains("challenger"), "the past shows the past:\n{past}");
+
+    console.send(":at now\r");
+    console.wait_for("live again, with the canary", |s| s.contains("live ·") && s.contains("challenger"));
+
+    console.send("-");
+    console.wait_for("back to the fleet", |s| s.contains("FLEET"));
+    console.send(":alerts\r");
+    console.wait_for("the alerts view", |s| s.contains("ALERTS") && s.contains("ModelErrorRatioHigh"));
+    console.send("s");
+    console.wait_for("silencing refused: the demo has no Alertmanager", |s| s.contains("has no Alertmanager"));
+    console.send("q");
+    assert!(console.wait_exit().success());
+    console.assert_terminal_restored();
+}
