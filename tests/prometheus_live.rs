@@ -80,6 +80,44 @@ fn a_firing_rule_shows_up_and_a_silence_from_vigil_mutes_it_until_expired() {
     assert_eq!(firing.model.as_deref(), Some("fraud-detector"));
     assert_eq!(firing.summary, "fraud-detector is on fire");
 
+    // The rest of the read API, on the same server.
+    let prom_client = PrometheusClient::new(&endpoint(&prometheus.url()), limits()).unwrap();
+    let groups = rt.block_on(prom_client.rules()).unwrap();
+    let rule = &groups.iter().find(|g| g.name == "models").expect("the rules group").rules[0];
+    assert_eq!(
+        (rule.name.as_str(), rule.kind.as_str(), rule.state.as_deref()),
+        ("ModelAlwaysFiring", "alerting", Some("firing"))
+    );
+    let names = rt.block_on(prom_client.label_values("__name__", &[])).unwrap();
+    assert!(names.iter().any(|n| n == "ALERTS"), "{names:?}");
+    let models = rt.block_on(prom_client.label_values("model", &["ALERTS"])).unwrap();
+    assert_eq!(models, ["fraud-detector"]);
+
+    // And the console shows it: the alerts view, rendered by the binary from a config.
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.test]\nprometheus = {{ url = \"{}\" }}\nalertmanager = {{ url = \"{}\" }}\n",
+            prometheus.url(),
+            alertmanager.url()
+        ),
+    )
+    .unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+    support::isolate(&mut command, home.path());
+    let out =
+        command.args(["render", "--view", "alerts", "--size", "120x12", "--config"]).arg(&config).output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        screen.contains("1 firing")
+            && screen.contains("ModelAlwaysFiring")
+            && screen.contains("fraud-detector is on fire"),
+        "{screen}"
+    );
+
     // Silence it through the same path the TUI takes after confirmation.
     let home = tempfile::tempdir().unwrap();
     let journal = Journal::new(home.path().join("changes.jsonl"));
