@@ -243,18 +243,43 @@ fn a_past_instant_is_not_answered_by_a_direct_scrape() {
     assert!(error.message.ends_with("(a direct scrape cannot show a past instant)"), "{}", error.message);
 }
 
-#[test]
-fn the_model_view_reads_versions_over_a_range_from_backfilled_history() {
+fn backfilled_prometheus(end: &str) -> (Prometheus, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("history.om");
-    let end = "2026-11-20T14:00:00Z";
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(["lab", "backfill", "--scenario", "bad-deploy", "--hours", "2", "--end", end, "--no-features", "--out"])
         .arg(&file)
         .status()
         .unwrap();
     assert!(status.success());
-    let prometheus = Prometheus::start(PrometheusSetup { backfill: Some(file), ..Default::default() });
+    (Prometheus::start(PrometheusSetup { backfill: Some(file), ..Default::default() }), home)
+}
+
+#[test]
+fn a_stack_without_a_histogram_shows_the_average_and_no_percentiles() {
+    let end = "2026-11-20T14:00:00Z";
+    let (prometheus, _home) = backfilled_prometheus(end);
+    let rt = runtime();
+    let client = PrometheusClient::new(&endpoint(&prometheus.url()), limits()).unwrap();
+    // The generic preset with its histogram taken away, as for Triton or TorchServe.
+    let overrides = [("latency_buckets".to_string(), String::new())].into();
+    let preset = Preset::resolve("generic", None, &overrides).unwrap();
+    let source = PrometheusFleet::new(client, preset, String::new(), None);
+    let metrics = rt.block_on(source.fleet(&FleetQuery::at(end.parse().unwrap()))).unwrap();
+    let fraud = metrics.models.iter().find(|m| m.model == "fraud-detector").unwrap();
+    assert_eq!((fraud.latency_p50_seconds, fraud.latency_p99_seconds), (None, None), "never invented");
+    let mean = fraud.latency_average_seconds.expect("the average instead");
+    let canary = fraud.versions.iter().find(|v| v.version.as_deref() == Some("10")).unwrap();
+    let stable = fraud.versions.iter().find(|v| v.version.as_deref() == Some("9")).unwrap();
+    let (c, s) = (canary.latency_average_seconds.unwrap(), stable.latency_average_seconds.unwrap());
+    assert!(c > s, "the slow canary's mean {c} is above the stable's {s}");
+    assert!(mean > s && mean < c, "the model's mean {mean} is weighted between them");
+}
+
+#[test]
+fn the_model_view_reads_versions_over_a_range_from_backfilled_history() {
+    let end = "2026-11-20T14:00:00Z";
+    let (prometheus, _home) = backfilled_prometheus(end);
     let rt = runtime();
     let source = fleet_source(&prometheus.url());
     let at: DateTime<Utc> = end.parse().unwrap();

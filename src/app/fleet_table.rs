@@ -273,6 +273,7 @@ mod tests {
             error_ratio: None,
             latency_p50_seconds: None,
             latency_p99_seconds: None,
+            latency_average_seconds: None,
             versions: vec![],
             history: vec![],
             source: "demo".into(),

@@ -84,7 +84,11 @@ pub fn table(report: &FleetReport) -> String {
                 if serving.is_empty() { dash() } else { serving.join(" / ") },
                 m.requests_per_second.map_or_else(dash, rate),
                 m.error_ratio.map_or_else(dash, health::percent),
-                m.latency_p50_seconds.map_or_else(dash, health::seconds),
+                match (m.latency_p50_seconds, m.latency_average_seconds) {
+                    (Some(p50), _) => health::seconds(p50),
+                    (None, Some(mean)) => format!("~{} mean", health::seconds(mean)),
+                    (None, None) => dash(),
+                },
                 m.latency_p99_seconds.map_or_else(dash, health::seconds),
                 m.reason.clone(),
             ]

@@ -33,6 +33,10 @@ pub struct ModelMetrics {
     /// per-version ones, so the source computes them over all versions.
     pub latency_p50_seconds: Option<f64>,
     pub latency_p99_seconds: Option<f64>,
+    /// Mean seconds per request, from stacks that have no histogram (then
+    /// the percentiles are `None`: an average is shown, a p99 never invented).
+    #[serde(default)]
+    pub latency_average_seconds: Option<f64>,
     /// Requests per second over the history range, oldest first, one point per
     /// `history_step_seconds`, the last point ending at `at`. `None` = no data.
     pub history: Vec<Option<f64>>,
@@ -50,6 +54,8 @@ pub struct VersionMetrics {
     pub errors_per_second: Option<f64>,
     pub latency_p50_seconds: Option<f64>,
     pub latency_p99_seconds: Option<f64>,
+    #[serde(default)]
+    pub latency_average_seconds: Option<f64>,
 }
 
 impl ModelMetrics {
@@ -100,6 +106,7 @@ mod tests {
             errors_per_second: None,
             latency_p50_seconds: None,
             latency_p99_seconds: None,
+            latency_average_seconds: None,
         };
         let mut model = ModelMetrics {
             model: "m".into(),
@@ -107,6 +114,7 @@ mod tests {
             versions: vec![version(Some(2.0)), version(None), version(Some(3.0))],
             latency_p50_seconds: None,
             latency_p99_seconds: None,
+            latency_average_seconds: None,
             history: vec![],
         };
         assert_eq!(model.requests_per_second(), Some(5.0));

@@ -67,6 +67,9 @@ pub struct ModelHealth {
     pub error_ratio: Option<f64>,
     pub latency_p50_seconds: Option<f64>,
     pub latency_p99_seconds: Option<f64>,
+    /// Only from stacks without a latency histogram (see `ModelMetrics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_average_seconds: Option<f64>,
     pub versions: Vec<VersionHealth>,
     /// Requests per second over the last hour, oldest first.
     pub history: Vec<Option<f64>>,
@@ -85,6 +88,8 @@ pub struct VersionHealth {
     pub error_ratio: Option<f64>,
     pub latency_p50_seconds: Option<f64>,
     pub latency_p99_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_average_seconds: Option<f64>,
     pub status: Status,
 }
 
@@ -163,6 +168,7 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
                 error_ratio: ratio,
                 latency_p50_seconds: v.latency_p50_seconds,
                 latency_p99_seconds: v.latency_p99_seconds,
+                latency_average_seconds: v.latency_average_seconds,
                 status,
             }
         })
@@ -191,6 +197,7 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
         error_ratio: model_error_ratio,
         latency_p50_seconds: metrics.latency_p50_seconds,
         latency_p99_seconds: metrics.latency_p99_seconds,
+        latency_average_seconds: metrics.latency_average_seconds,
         versions,
         history: metrics.history.clone(),
         source: clean(&provenance.source),
@@ -294,6 +301,7 @@ mod tests {
             errors_per_second: Some(err),
             latency_p50_seconds: Some(p99 / 4.0),
             latency_p99_seconds: Some(p99),
+            latency_average_seconds: None,
         }
     }
 
@@ -304,6 +312,7 @@ mod tests {
             versions,
             latency_p50_seconds: Some(p99 / 4.0),
             latency_p99_seconds: Some(p99),
+            latency_average_seconds: None,
             history: vec![],
         }
     }

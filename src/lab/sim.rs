@@ -277,6 +277,7 @@ impl Simulator {
                         errors_per_second: Some(sums.errors as f64 / window as f64),
                         latency_p50_seconds: quantile(0.5, &buckets),
                         latency_p99_seconds: quantile(0.99, &buckets),
+                        latency_average_seconds: None,
                     });
                 }
                 let model_buckets = to_buckets(&LATENCY_BOUNDS, &model_latency, model_requests);
@@ -295,6 +296,7 @@ impl Simulator {
                     versions,
                     latency_p50_seconds: quantile(0.5, &model_buckets),
                     latency_p99_seconds: quantile(0.99, &model_buckets),
+                    latency_average_seconds: None,
                     history,
                 }
             })

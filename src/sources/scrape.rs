@@ -176,6 +176,7 @@ fn rates(older: &Reading, newer: &Reading, environment: Option<&str>) -> FleetMe
             versions: Vec::new(),
             latency_p50_seconds: None,
             latency_p99_seconds: None,
+            latency_average_seconds: None,
             history: Vec::new(),
         });
         entry.versions.push(VersionMetrics {
@@ -185,6 +186,7 @@ fn rates(older: &Reading, newer: &Reading, environment: Option<&str>) -> FleetMe
             errors_per_second: Some(errors),
             latency_p50_seconds: if has_traffic { quantile(0.5, &buckets) } else { None },
             latency_p99_seconds: if has_traffic { quantile(0.99, &buckets) } else { None },
+            latency_average_seconds: None,
         });
     }
     for (name, model) in models.iter_mut() {

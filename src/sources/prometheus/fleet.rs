@@ -217,15 +217,52 @@ impl PrometheusFleet {
 
     async fn fetch(&self, query: &FleetQuery) -> Result<FleetMetrics, RequestError> {
         let vars = QueryVars { window: query.rate_window, step: query.history_step, filter: self.filter.clone() };
-        let (requests, errors, buckets, info, history) = tokio::join!(
+        // Without a histogram the average is the only latency there is; with
+        // one, percentiles say more and the average is not fetched.
+        let latency =
+            if self.preset.has(Concept::LatencyBuckets) { Concept::LatencyBuckets } else { Concept::LatencyAverage };
+        let (requests, errors, latency_samples, info, history) = tokio::join!(
             self.instant(Concept::Requests, &vars, query),
             self.instant(Concept::Errors, &vars, query),
-            self.instant(Concept::LatencyBuckets, &vars, query),
+            self.instant(latency, &vars, query),
             self.instant(Concept::VersionInfo, &vars, query),
             self.history(query),
         );
-        let (requests, errors, buckets, info, history) = (requests?, errors?, buckets?, info?, history?);
-        Ok(self.assemble(query, requests, errors, buckets, info, history))
+        let (requests, errors, latency_samples, info, history) =
+            (requests?, errors?, latency_samples?, info?, history?);
+        let (buckets, averages) = match latency {
+            Concept::LatencyBuckets => (latency_samples, Vec::new()),
+            _ => (Vec::new(), latency_samples),
+        };
+        let mut metrics = self.assemble(query, requests, errors, buckets, info, history);
+        self.attach_averages(&mut metrics, &averages);
+        Ok(metrics)
+    }
+
+    /// Per-version averages, and the model's weighted by each version's requests.
+    fn attach_averages(&self, metrics: &mut FleetMetrics, averages: &[Sample]) {
+        if averages.is_empty() {
+            return;
+        }
+        let mut by_key: HashMap<Key, f64> = HashMap::new();
+        for sample in averages {
+            if let Some(key) = self.key(&sample.labels)
+                && sample.value.is_finite()
+            {
+                by_key.insert(key, sample.value);
+            }
+        }
+        for model in &mut metrics.models {
+            let (mut weighted, mut total) = (0.0, 0.0);
+            for v in &mut model.versions {
+                v.latency_average_seconds = by_key.get(&(model.model.clone(), v.version.clone())).copied();
+                if let (Some(avg), Some(rps)) = (v.latency_average_seconds, v.requests_per_second) {
+                    weighted += avg * rps;
+                    total += rps;
+                }
+            }
+            model.latency_average_seconds = (total > 0.0).then(|| weighted / total);
+        }
     }
 
     fn assemble(
@@ -247,6 +284,7 @@ impl PrometheusFleet {
             errors_per_second: None,
             latency_p50_seconds: None,
             latency_p99_seconds: None,
+            latency_average_seconds: None,
         };
         for sample in &requests {
             let Some(key) = self.key(&sample.labels) else { continue };
@@ -301,6 +339,7 @@ impl PrometheusFleet {
                 versions: Vec::new(),
                 latency_p50_seconds: None,
                 latency_p99_seconds: None,
+                latency_average_seconds: None,
                 history: Vec::new(),
             });
             entry.versions.push(version);

@@ -222,7 +222,12 @@ fn cell<'a>(
                 level_style(theme, model.error_ratio, thresholds.error_ratio_warning, thresholds.error_ratio_critical);
             text_cell(model.error_ratio.map_or(dash.into(), health::percent), style)
         }
-        Column::LatencyP50 => text_cell(model.latency_p50_seconds.map_or(dash.into(), health::seconds), theme.base),
+        Column::LatencyP50 => match (model.latency_p50_seconds, model.latency_average_seconds) {
+            (Some(p50), _) => text_cell(health::seconds(p50), theme.base),
+            // No histogram: the mean, marked so it is never read as a p50.
+            (None, Some(mean)) => text_cell(format!("~{}", health::seconds(mean)), theme.muted),
+            (None, None) => text_cell(dash.into(), theme.base),
+        },
         Column::LatencyP99 => {
             let style = level_style(
                 theme,
@@ -350,6 +355,7 @@ mod tests {
             error_ratio: None,
             latency_p50_seconds: None,
             latency_p99_seconds: None,
+            latency_average_seconds: None,
             status: Status::Ok,
         };
         let both = [v("7", "champion", 0.75), v("8", "challenger", 0.25)];
