@@ -12,4 +12,5 @@ pub mod health;
 pub mod histogram;
 pub mod model_detail;
 pub mod sanitize;
+pub mod slo;
 pub mod timeref;

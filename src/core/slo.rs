@@ -1,0 +1,353 @@
+//! Error budgets and multiwindow, multi-burn-rate alerting (Google SRE
+//! Workbook, ch. 5), as pure functions of event counts per window.
+//!
+//! Terms: objective `O` (0.999), budget `B = 1 − O`, error ratio `e(w)` = bad
+//! events / all events over window `w`, burn rate `e(w) / B`. A window with
+//! no events has no error ratio ("no traffic") — never 0 % and never NaN.
+
+use std::time::Duration;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// The windows every SLO is evaluated over, shortest first, besides the period.
+pub const WINDOWS: [(&str, u64); 7] = [
+    ("5m", 300),
+    ("30m", 1_800),
+    ("1h", 3_600),
+    ("2h", 7_200),
+    ("6h", 21_600),
+    ("1d", 86_400),
+    ("3d", 259_200),
+];
+
+/// The key the period is reported under (next to "5m" … "3d").
+pub const PERIOD_KEY: &str = "period";
+
+/// Which window's burn rate "time to exhaustion" extrapolates: long enough
+/// not to swing with every blip, short enough to follow an incident.
+pub const EXHAUSTION_WINDOW: &str = "1h";
+
+/// Events counted over one window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    pub total: f64,
+    pub bad: f64,
+}
+
+impl Counts {
+    /// Bad over total; `None` without traffic (or without a usable number).
+    pub fn error_ratio(&self) -> Option<f64> {
+        if !(self.total.is_finite() && self.bad.is_finite()) || self.total <= 0.0 {
+            return None;
+        }
+        Some((self.bad / self.total).clamp(0.0, 1.0))
+    }
+}
+
+/// One row of the multiwindow alert table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertRule {
+    /// `page` or `ticket`.
+    pub severity: &'static str,
+    pub long: (&'static str, u64),
+    pub short: (&'static str, u64),
+    /// Share of the period's budget spent when the row starts firing.
+    pub budget_fraction: f64,
+}
+
+/// The workbook's four rows; their factors scale with the period.
+pub const ALERT_RULES: [AlertRule; 4] = [
+    AlertRule { severity: "page", long: ("1h", 3_600), short: ("5m", 300), budget_fraction: 0.02 },
+    AlertRule { severity: "page", long: ("6h", 21_600), short: ("30m", 1_800), budget_fraction: 0.05 },
+    AlertRule { severity: "ticket", long: ("1d", 86_400), short: ("2h", 7_200), budget_fraction: 0.10 },
+    AlertRule { severity: "ticket", long: ("3d", 259_200), short: ("6h", 21_600), budget_fraction: 0.10 },
+];
+
+impl AlertRule {
+    /// Burn-rate threshold: budget fraction × period / long window
+    /// (14.4, 6, 3, 1 for 30 days; 13.44, 5.6, 2.8, 0.933 for 28).
+    pub fn factor(&self, period: Duration) -> f64 {
+        self.budget_fraction * period.as_secs_f64() / self.long.1 as f64
+    }
+}
+
+/// An objective over a period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective {
+    /// As a ratio: 0.999 for 99.9 %.
+    pub target: f64,
+    pub period: Duration,
+}
+
+impl Objective {
+    /// From a percentage (the config's `objective = 99.9`).
+    pub fn from_percent(percent: f64, period: Duration) -> Objective {
+        Objective { target: percent / 100.0, period }
+    }
+
+    pub fn budget(&self) -> f64 {
+        1.0 - self.target
+    }
+}
+
+/// Counts for every window of [`WINDOWS`] (in order) and the period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowCounts {
+    pub windows: [Counts; 7],
+    pub period: Counts,
+}
+
+/// Values keyed by window name, in window order ("5m" … "3d", "period");
+/// `None` is written as JSON `null` (no traffic).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerWindow(pub Vec<(String, Option<f64>)>);
+
+impl PerWindow {
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| *v)
+    }
+}
+
+impl Serialize for PerWindow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertState {
+    pub severity: &'static str,
+    pub long: &'static str,
+    pub short: &'static str,
+    pub factor: f64,
+    pub firing: bool,
+}
+
+/// Everything the console says about one SLO at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloState {
+    pub error_ratio: PerWindow,
+    pub burn_rate: PerWindow,
+    /// `1 − e(P)/B`: 1 untouched, 0 spent, negative overspent (never clamped).
+    pub budget_remaining: Option<f64>,
+    /// At the [`EXHAUSTION_WINDOW`] burn rate; 0 when already spent, `None`
+    /// when not burning (or no traffic).
+    pub exhaustion_seconds: Option<f64>,
+    pub alerts: Vec<AlertState>,
+}
+
+impl SloState {
+    /// Whether any page-level row fires (`vigil slo` exits 1 then).
+    pub fn pages(&self) -> bool {
+        self.alerts.iter().any(|a| a.firing && a.severity == "page")
+    }
+}
+
+/// The whole evaluation: ratios, burn rates, budget, exhaustion, alert rows.
+pub fn evaluate(objective: &Objective, counts: &WindowCounts) -> SloState {
+    let budget = objective.budget();
+    let mut ratios: Vec<(String, Option<f64>)> =
+        WINDOWS.iter().zip(&counts.windows).map(|((name, _), c)| (name.to_string(), c.error_ratio())).collect();
+    ratios.push((PERIOD_KEY.to_string(), counts.period.error_ratio()));
+    let burn = |r: Option<f64>| r.filter(|_| budget > 0.0).map(|r| r / budget);
+    let burn_rate = PerWindow(ratios.iter().map(|(k, r)| (k.clone(), burn(*r))).collect());
+    let error_ratio = PerWindow(ratios);
+    let budget_remaining = burn_rate.get(PERIOD_KEY).map(|b| 1.0 - b);
+    let exhaustion_seconds = match (budget_remaining, burn_rate.get(EXHAUSTION_WINDOW)) {
+        (Some(left), _) if left <= 0.0 => Some(0.0),
+        (Some(left), Some(rate)) if rate > 0.0 => Some(left * objective.period.as_secs_f64() / rate),
+        _ => None,
+    };
+    let alerts = ALERT_RULES
+        .iter()
+        .map(|rule| {
+            let factor = rule.factor(objective.period);
+            let over = |w: &str| error_ratio.get(w).is_some_and(|e| e > factor * budget);
+            AlertState {
+                severity: rule.severity,
+                long: rule.long.0,
+                short: rule.short.0,
+                factor,
+                firing: over(rule.long.0) && over(rule.short.0),
+            }
+        })
+        .collect();
+    SloState { error_ratio, burn_rate, budget_remaining, exhaustion_seconds, alerts }
+}
+
+/// Counts over `(end − window, end]` from per-step events (time, total, bad),
+/// for simulations and tests: what `increase()` over the window would see.
+pub fn counts_over(events: &[(f64, f64, f64)], end: f64, window: f64) -> Counts {
+    events.iter().filter(|(t, _, _)| *t > end - window && *t <= end).fold(Counts::default(), |c, (_, total, bad)| {
+        Counts { total: c.total + total, bad: c.bad + bad }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const DAYS_30: Duration = Duration::from_secs(30 * 86_400);
+    const DAYS_28: Duration = Duration::from_secs(28 * 86_400);
+
+    /// One second per step, 100 requests a second, `bad(t)` failing; kept
+    /// as running totals so any window is two lookups.
+    struct Traffic {
+        total: Vec<f64>,
+        bad: Vec<f64>,
+    }
+
+    fn traffic(seconds: u64, bad: impl Fn(f64) -> f64) -> Traffic {
+        let (mut total, mut failed) = (vec![0.0], vec![0.0]);
+        for t in 1..=seconds {
+            total.push(total[t as usize - 1] + 100.0);
+            failed.push(failed[t as usize - 1] + 100.0 * bad(t as f64));
+        }
+        Traffic { total, bad: failed }
+    }
+
+    impl Traffic {
+        /// What `increase()` sees over `(t − w, t]`.
+        fn over(&self, t: u64, w: u64) -> Counts {
+            let from = t.saturating_sub(w) as usize;
+            Counts { total: self.total[t as usize] - self.total[from], bad: self.bad[t as usize] - self.bad[from] }
+        }
+    }
+
+    fn counts_at(traffic: &Traffic, t: u64, period: Duration) -> WindowCounts {
+        let mut windows = [Counts::default(); 7];
+        for (slot, (_, w)) in windows.iter_mut().zip(WINDOWS) {
+            *slot = traffic.over(t, w);
+        }
+        WindowCounts { windows, period: traffic.over(t, period.as_secs()) }
+    }
+
+    /// The first second at which `row` fires, if it ever does.
+    fn first_firing(traffic: &Traffic, objective: &Objective, row: usize, from: u64, to: u64) -> Option<u64> {
+        (from..=to).find(|t| evaluate(objective, &counts_at(traffic, *t, objective.period)).alerts[row].firing)
+    }
+
+    #[test]
+    fn counts_over_takes_the_half_open_window() {
+        let events = [(1.0, 10.0, 1.0), (2.0, 10.0, 2.0), (3.0, 10.0, 3.0)];
+        assert_eq!(counts_over(&events, 3.0, 2.0), Counts { total: 20.0, bad: 5.0 });
+    }
+
+    #[test]
+    fn factors_scale_with_the_period() {
+        let f30: Vec<f64> = ALERT_RULES.iter().map(|r| r.factor(DAYS_30)).collect();
+        let f28: Vec<f64> = ALERT_RULES.iter().map(|r| r.factor(DAYS_28)).collect();
+        for (got, want) in f30.iter().zip([14.4, 6.0, 3.0, 1.0]) {
+            assert!((got - want).abs() < 1e-12, "{f30:?}");
+        }
+        for (got, want) in f28.iter().zip([13.44, 5.6, 2.8, 0.9333333333333333]) {
+            assert!((got - want).abs() < 1e-12, "{f28:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_outage_at_99_9_pages_after_52_seconds_and_the_6h_row_after_2_16_minutes() {
+        // A quiet day, then everything fails from t = 86 400 s on.
+        let start = 86_400u64;
+        let events = traffic(start + 400, |t| if t > start as f64 { 1.0 } else { 0.0 });
+        let objective = Objective::from_percent(99.9, DAYS_30);
+        // 1h row: e(1h) = s/3600 > 14.4 × 0.001 once s > 51.84 s.
+        assert_eq!(first_firing(&events, &objective, 0, start, start + 400), Some(start + 52));
+        // 6h row: e(6h) = s/21600 > 6 × 0.001 once s > 129.6 s = 2.16 min.
+        assert_eq!(first_firing(&events, &objective, 1, start, start + 400), Some(start + 130));
+    }
+
+    #[test]
+    fn at_90_percent_a_full_outage_never_trips_the_1h_row() {
+        // Budget 10 %: the row needs e > 14.4 × 0.1 = 1.44, impossible.
+        let events = traffic(7_200, |_| 1.0);
+        let objective = Objective::from_percent(90.0, DAYS_30);
+        assert_eq!(first_firing(&events, &objective, 0, 1, 7_200), None);
+        let state = evaluate(&objective, &counts_at(&events, 7_200, DAYS_30));
+        assert_eq!(state.error_ratio.get("1h"), Some(1.0));
+        assert!(!state.alerts[0].firing, "shown honestly: burning, but not this row");
+        assert!(state.alerts[1].firing, "the 6h row (factor 6 → e > 0.6) does fire");
+    }
+
+    #[test]
+    fn fifteen_percent_errors_for_ten_minutes_fire_about_five_minutes_in_and_clear_five_after() {
+        let start = 86_400.0;
+        let end = start + 600.0;
+        let events = traffic(86_400 + 2_400, |t| if t > start && t <= end { 0.15 } else { 0.0 });
+        let objective = Objective::from_percent(99.9, DAYS_30);
+        let firing = |t: u64| evaluate(&objective, &counts_at(&events, t, DAYS_30)).alerts[0].firing;
+        let on = (86_400..86_400 + 2_400).find(|t| firing(*t)).expect("it fires");
+        let off = (on..86_400 + 2_400).find(|t| !firing(*t)).expect("it clears");
+        // Fires when e(1h) = 0.15·s/3600 > 14.4 × 0.001, s > 345.6: 346 s ≈ 5.8 min in.
+        assert_eq!(on as f64 - start, 346.0);
+        // Clears when e(5m) = 0.15·(300 − s)/300 ≤ 0.0144, s ≥ 271.2: 272 s ≈ 4.5 min after.
+        assert_eq!(off as f64 - end, 272.0);
+    }
+
+    #[test]
+    fn no_traffic_is_none_never_zero_or_nan() {
+        let objective = Objective::from_percent(99.9, DAYS_30);
+        let state = evaluate(&objective, &WindowCounts::default());
+        assert!(state.error_ratio.0.iter().all(|(_, v)| v.is_none()));
+        assert!(state.burn_rate.0.iter().all(|(_, v)| v.is_none()));
+        assert_eq!((state.budget_remaining, state.exhaustion_seconds), (None, None));
+        assert!(state.alerts.iter().all(|a| !a.firing));
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(json["error_ratio"]["5m"], serde_json::Value::Null);
+        let keys: Vec<&String> = json["burn_rate"].as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 8);
+    }
+
+    #[test]
+    fn an_overspent_budget_is_negative_and_exhausted() {
+        let objective = Objective::from_percent(99.0, DAYS_30);
+        let mut counts = WindowCounts::default();
+        counts.period = Counts { total: 1000.0, bad: 30.0 };
+        counts.windows[2] = Counts { total: 100.0, bad: 5.0 };
+        let state = evaluate(&objective, &counts);
+        assert!((state.budget_remaining.unwrap() - (-2.0)).abs() < 1e-12, "3 % spent of a 1 % budget");
+        assert_eq!(state.exhaustion_seconds, Some(0.0));
+    }
+
+    #[test]
+    fn exhaustion_extrapolates_the_1h_burn() {
+        let objective = Objective::from_percent(99.9, DAYS_30);
+        let mut counts = WindowCounts::default();
+        counts.period = Counts { total: 1_000_000.0, bad: 500.0 }; // half the budget left
+        counts.windows[2] = Counts { total: 10_000.0, bad: 20.0 }; // burning at 2×
+        let state = evaluate(&objective, &counts);
+        let expected = 0.5 * DAYS_30.as_secs_f64() / 2.0;
+        assert!((state.exhaustion_seconds.unwrap() - expected).abs() < 1e-6);
+    }
+
+    proptest! {
+        #[test]
+        fn burn_rate_is_the_ratio_over_the_budget(total in 1.0f64..1e9, share in 0.0f64..=1.0, percent in 50.0f64..99.999) {
+            let objective = Objective::from_percent(percent, DAYS_30);
+            let mut counts = WindowCounts::default();
+            for c in counts.windows.iter_mut() {
+                *c = Counts { total, bad: total * share };
+            }
+            counts.period = Counts { total, bad: total * share };
+            let state = evaluate(&objective, &counts);
+            let e = state.error_ratio.get("1h").unwrap();
+            prop_assert!((0.0..=1.0).contains(&e));
+            let b = state.burn_rate.get("1h").unwrap();
+            prop_assert!((b * objective.budget() - e).abs() <= 1e-9 * e.max(1e-12));
+            prop_assert!((state.budget_remaining.unwrap() - (1.0 - b)).abs() < 1e-9 * b.max(1.0));
+            // More errors never make a row stop firing.
+            let mut worse = counts.clone();
+            for c in worse.windows.iter_mut() { c.bad = (c.bad * 1.5).min(c.total); }
+            let worse_state = evaluate(&objective, &worse);
+            for (a, w) in state.alerts.iter().zip(&worse_state.alerts) {
+                prop_assert!(!a.firing || w.firing);
+            }
+        }
+    }
+}
