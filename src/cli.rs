@@ -63,6 +63,8 @@ pub enum Commands {
     Demo,
     /// Print the health of every model; exits 1 when any model is critical
     Status(StatusArgs),
+    /// Print every SLO's error budget and burn rates; exits 1 when a page-level alert row fires
+    Slo(SloArgs),
     /// Print one frame of a view as plain text (no terminal needed)
     Render(RenderArgs),
     /// Check the config file, or show where vigil reads and writes files
@@ -159,6 +161,15 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Only this model
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SloArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Only this model's SLOs
     #[arg(long, value_name = "M")]
     pub model: Option<String>,
 }

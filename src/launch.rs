@@ -14,14 +14,15 @@ use crate::app::keymap::Keymap;
 use crate::app::state::Session;
 use crate::changes::Journal;
 use crate::cli::GlobalOptions;
-use crate::config::{self, Config, Context, LabSettings, paths::Paths};
+use crate::config::{self, Config, Context, LabSettings, SloKind, paths::Paths};
 use crate::core::health::HealthThresholds;
 use crate::core::timeref;
 use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
 use crate::sources::alertmanager::AlertmanagerClient;
 use crate::sources::alerts::ServerAlerts;
 use crate::sources::http::Limits;
-use crate::sources::presets::Preset;
+use crate::core::slo::{Objective, Sli, SloDefinition, default_slos};
+use crate::sources::presets::{Concept, Preset};
 use crate::sources::prometheus::PrometheusClient;
 use crate::sources::prometheus::fleet::PrometheusFleet;
 use crate::sources::{AlertsSource, MetricsSource};
@@ -203,6 +204,37 @@ impl Setup {
         let alerts: Arc<dyn AlertsSource> =
             Arc::new(ServerAlerts { prometheus: Some(prometheus), alertmanager: alertmanager.clone(), model_label });
         Ok(Sources { metrics, alerts: Some(alerts), alertmanager })
+    }
+
+    /// The SLOs a context is judged by: its configured ones, else defaults
+    /// for each of `models` (availability when the preset knows errors,
+    /// latency when it has a histogram).
+    pub fn slo_definitions(&self, context: &Context, models: &[String]) -> Result<Vec<SloDefinition>, Failure> {
+        if !context.slos.is_empty() {
+            return Ok(context
+                .slos
+                .iter()
+                .map(|spec| SloDefinition {
+                    name: spec.name.clone(),
+                    model: spec.model.clone(),
+                    sli: match spec.kind {
+                        SloKind::Availability => Sli::Availability,
+                        SloKind::Latency => Sli::Latency {
+                            threshold_seconds: spec.threshold.map(|t| t.as_secs_f64()).unwrap_or_default(),
+                        },
+                    },
+                    objective: Objective::from_percent(spec.objective, spec.period),
+                    origin: "config".into(),
+                })
+                .collect());
+        }
+        let (errors, buckets) = if context.lab.is_some() {
+            (true, true)
+        } else {
+            let preset = self.preset(context)?;
+            (preset.has(Concept::Errors), preset.has(Concept::LatencyBuckets))
+        };
+        Ok(models.iter().flat_map(|m| default_slos(m, errors, buckets)).collect())
     }
 
     /// Where changes made from the console are recorded.

@@ -279,7 +279,7 @@ fn config_check_resolves_each_contexts_preset_with_its_overrides() {
 #[test]
 fn later_commands_do_not_exist_yet() {
     let home = tempfile::tempdir().unwrap();
-    for cmd in ["slo", "drift", "playbook", "incident", "export", "audit"] {
+    for cmd in ["drift", "playbook", "incident", "export", "audit"] {
         vigil(&home).arg(cmd).assert().code(2);
     }
 }

@@ -173,6 +173,13 @@ mod tests {
         ) -> BoxFuture<'a, Result<crate::core::model_detail::ModelDetail, SourceError>> {
             Box::pin(async { Err(SourceError { source_name: "scripted".into(), message: "fleet only".into() }) })
         }
+        fn slo_counts<'a>(
+            &'a self,
+            _slos: &'a [crate::core::slo::SloDefinition],
+            _at: DateTime<Utc>,
+        ) -> BoxFuture<'a, crate::sources::SloCounts> {
+            Box::pin(async { Err(SourceError { source_name: "scripted".into(), message: "fleet only".into() }) })
+        }
     }
 
     fn schedule(at: Option<DateTime<Utc>>, timeout: Duration) -> Schedule {

@@ -91,6 +91,87 @@ impl Objective {
     }
 }
 
+/// What counts as a bad event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sli {
+    /// Failed requests.
+    Availability,
+    /// Requests slower than the threshold (which must be a bucket bound).
+    Latency { threshold_seconds: f64 },
+}
+
+impl Sli {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sli::Availability => "availability",
+            Sli::Latency { .. } => "latency",
+        }
+    }
+}
+
+/// One SLO as the console evaluates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloDefinition {
+    pub name: String,
+    pub model: String,
+    pub sli: Sli,
+    pub objective: Objective,
+    /// Where it came from: `config`, `default`, a Sloth or OpenSLO file.
+    pub origin: String,
+}
+
+/// The SLOs a model gets when the config names none: 99.5 % of requests
+/// succeed (a first objective most serving stacks meet on a normal day), and — when latency buckets exist — 99 % are served within 1 s
+/// (a bound of the generic preset's buckets and of most exporters').
+pub fn default_slos(model: &str, errors: bool, latency_bounds: bool) -> Vec<SloDefinition> {
+    let period = Duration::from_secs(30 * 86_400);
+    let mut slos = Vec::new();
+    if errors {
+        slos.push(SloDefinition {
+            name: format!("{model}-availability"),
+            model: model.to_string(),
+            sli: Sli::Availability,
+            objective: Objective::from_percent(99.5, period),
+            origin: "default".into(),
+        });
+    }
+    if latency_bounds {
+        slos.push(SloDefinition {
+            name: format!("{model}-latency"),
+            model: model.to_string(),
+            sli: Sli::Latency { threshold_seconds: 1.0 },
+            objective: Objective::from_percent(99.0, period),
+            origin: "default".into(),
+        });
+    }
+    slos
+}
+
+/// Bad and total events from a version's counters: total requests, failed
+/// ones, and the cumulative count at the latency threshold's bucket.
+pub fn bad_events(sli: &Sli, total: f64, errors: f64, within_threshold: Option<f64>) -> Option<f64> {
+    match sli {
+        Sli::Availability => Some(errors),
+        Sli::Latency { .. } => within_threshold.map(|good| (total - good).max(0.0)),
+    }
+}
+
+/// Finds the bucket bound equal to `threshold` (1e-9 relative, so `1` and
+/// `1.0` and `0.25`/`0.250` all match), or says which bounds exist.
+pub fn matching_bound(threshold: f64, bounds: &[f64]) -> Result<f64, String> {
+    bounds.iter().copied().find(|b| (b - threshold).abs() <= 1e-9 * threshold.abs().max(1e-12)).ok_or_else(|| {
+        let mut finite: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
+        finite.sort_by(f64::total_cmp);
+        finite.dedup();
+        let listed: Vec<String> = finite.iter().map(|b| crate::core::health::seconds(*b)).collect();
+        format!(
+            "latency threshold {} is not a bucket bound of the histogram; its bounds are {}",
+            crate::core::health::seconds(threshold),
+            if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
+        )
+    })
+}
+
 /// Counts for every window of [`WINDOWS`] (in order) and the period.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WindowCounts {
@@ -180,6 +261,68 @@ pub fn evaluate(objective: &Objective, counts: &WindowCounts) -> SloState {
     SloState { error_ratio, burn_rate, budget_remaining, exhaustion_seconds, alerts }
 }
 
+/// One SLO's line in `vigil slo` and the SLO view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloEntry {
+    pub name: String,
+    pub model: String,
+    pub kind: &'static str,
+    /// Percent, as configured (99.9).
+    pub objective: f64,
+    pub period_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_seconds: Option<f64>,
+    /// `config`, `default`, or the file it was imported from.
+    pub origin: String,
+    /// Why this SLO could not be evaluated (the others still are).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Which window `exhaustion_seconds` extrapolates.
+    pub exhaustion_window: &'static str,
+    #[serde(flatten)]
+    pub state: SloState,
+}
+
+impl SloEntry {
+    pub fn new(definition: &SloDefinition, counts: Result<WindowCounts, String>) -> SloEntry {
+        let (state, error) = match counts {
+            Ok(c) => (evaluate(&definition.objective, &c), None),
+            Err(e) => (evaluate(&definition.objective, &WindowCounts::default()), Some(e)),
+        };
+        SloEntry {
+            name: definition.name.clone(),
+            model: definition.model.clone(),
+            kind: definition.sli.kind(),
+            // Back to the percent as written (0.999 × 100 is not exactly 99.9 in binary).
+            objective: (definition.objective.target * 100.0 * 1e9).round() / 1e9,
+            period_seconds: definition.objective.period.as_secs(),
+            threshold_seconds: match definition.sli {
+                Sli::Latency { threshold_seconds } => Some(threshold_seconds),
+                Sli::Availability => None,
+            },
+            origin: definition.origin.clone(),
+            error,
+            exhaustion_window: EXHAUSTION_WINDOW,
+            state,
+        }
+    }
+}
+
+/// Every SLO at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloReport {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub context: String,
+    pub source: String,
+    pub slos: Vec<SloEntry>,
+}
+
+impl SloReport {
+    pub fn pages(&self) -> bool {
+        self.slos.iter().any(|s| s.state.pages())
+    }
+}
+
 /// Counts over `(end − window, end]` from per-step events (time, total, bad),
 /// for simulations and tests: what `increase()` over the window would see.
 pub fn counts_over(events: &[(f64, f64, f64)], end: f64, window: f64) -> Counts {
@@ -231,6 +374,14 @@ mod tests {
     /// The first second at which `row` fires, if it ever does.
     fn first_firing(traffic: &Traffic, objective: &Objective, row: usize, from: u64, to: u64) -> Option<u64> {
         (from..=to).find(|t| evaluate(objective, &counts_at(traffic, *t, objective.period)).alerts[row].firing)
+    }
+
+    #[test]
+    fn thresholds_match_bounds_in_any_spelling_or_name_the_bounds() {
+        assert_eq!(matching_bound(1.0, &[0.5, 1.0, f64::INFINITY]), Ok(1.0));
+        assert_eq!(matching_bound(0.25, &[0.25000000000001]), Ok(0.25000000000001));
+        let error = matching_bound(0.3, &[0.1, 0.25, 0.5, f64::INFINITY]).unwrap_err();
+        assert_eq!(error, "latency threshold 300ms is not a bucket bound of the histogram; its bounds are 100ms, 250ms, 500ms");
     }
 
     #[test]

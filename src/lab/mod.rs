@@ -11,6 +11,7 @@ pub mod noise;
 pub mod scenario;
 pub mod serve;
 pub mod sim;
+pub mod slo;
 pub mod source;
 
 pub use alerts::LabAlerts;

@@ -57,15 +57,26 @@ pub struct Simulator {
     /// Per model, sorted by time; the first entry is the initial weights.
     weights: RwLock<Vec<Vec<WeightChange>>>,
     shifts: Vec<Vec<FeatureShift>>,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// Counts summed over a window for one version.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Sums {
-    requests: u64,
-    errors: u64,
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    pub requests: u64,
+    pub errors: u64,
     /// Cumulative, one per latency bound (the +Inf bucket is `requests`).
-    latency: [u64; LATENCY_BOUNDS.len()],
+    pub latency: [u64; LATENCY_BOUNDS.len()],
+}
+
+impl std::ops::AddAssign for Sums {
+    fn add_assign(&mut self, other: Sums) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        for (a, b) in self.latency.iter_mut().zip(other.latency) {
+            *a += b;
+        }
+    }
 }
 
 impl Simulator {
@@ -105,7 +116,7 @@ impl Simulator {
             }
         }
         let by_name = models.iter().enumerate().map(|(i, m)| (m.name.clone(), i)).collect();
-        Simulator { options, models, by_name, weights: RwLock::new(weights), shifts }
+        Simulator { options, models, by_name, weights: RwLock::new(weights), shifts, generation: Default::default() }
     }
 
     pub fn options(&self) -> &LabOptions {
@@ -125,6 +136,11 @@ impl Simulator {
     /// endpoint uses this). Weights are normalised; versions not named get 0.
     /// Scripted changes after `at` are dropped: an operator's shift (a
     /// rollback, say) stops the scenario's rollout, as it would a real one.
+    /// Bumped by every traffic change, so caches of past sums know to refresh.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn set_weights(&self, model: &str, weights: &[(String, f64)], at: DateTime<Utc>) -> Result<(), String> {
         let m = self.model_index(model).ok_or_else(|| format!("no model named {model}"))?;
         let versions = &self.models[m].versions;
@@ -150,6 +166,7 @@ impl Simulator {
         let position = changes.partition_point(|c| c.at <= at);
         changes.truncate(position);
         changes.push(WeightChange { at, weights: vector });
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -310,7 +327,8 @@ impl Simulator {
         }
     }
 
-    fn sums(&self, model: usize, version: usize, from: i64, to: i64) -> Sums {
+    /// Every count of one version over `(from, to]` (Unix seconds).
+    pub fn sums(&self, model: usize, version: usize, from: i64, to: i64) -> Sums {
         let all = self.weights.read().expect("weights lock");
         self.sums_with(model, version, from, to, &all[model])
     }

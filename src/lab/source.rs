@@ -10,11 +10,12 @@ use crate::sources::{BoxFuture, FleetQuery, MetricsSource, ModelQuery, SourceErr
 
 pub struct LabSource {
     simulator: Arc<Simulator>,
+    slo: Arc<super::slo::SloCounter>,
 }
 
 impl LabSource {
     pub fn new(simulator: Arc<Simulator>) -> Self {
-        LabSource { simulator }
+        LabSource { simulator, slo: Default::default() }
     }
 
     pub fn simulator(&self) -> &Arc<Simulator> {
@@ -47,6 +48,21 @@ impl MetricsSource for LabSource {
                 .await
                 .map_err(|e| SourceError { source_name: self.name(), message: format!("simulator failed: {e}") })?;
             detail.ok_or_else(|| SourceError { source_name: self.name(), message: format!("no model named {name}") })
+        })
+    }
+
+    fn slo_counts<'a>(
+        &'a self,
+        slos: &'a [crate::core::slo::SloDefinition],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, crate::sources::SloCounts> {
+        let simulator = Arc::clone(&self.simulator);
+        let counter = Arc::clone(&self.slo);
+        let slos = slos.to_vec();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || slos.iter().map(|s| counter.counts(&simulator, s, at)).collect())
+                .await
+                .map_err(|e| SourceError { source_name: self.name(), message: format!("simulator failed: {e}") })
         })
     }
 }

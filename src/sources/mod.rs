@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 use crate::core::model_detail::ModelDetail;
+use crate::core::slo::{SloDefinition, WindowCounts};
 
 pub mod presets;
 
@@ -64,7 +65,14 @@ pub trait MetricsSource: Send + Sync {
 
     /// One model over a range, per version (the model view).
     fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>>;
+
+    /// Event counts over every SLO window ending at `at`, one result per SLO
+    /// in order (an SLO can fail alone: a threshold that is no bucket bound).
+    fn slo_counts<'a>(&'a self, slos: &'a [SloDefinition], at: DateTime<Utc>) -> BoxFuture<'a, SloCounts>;
 }
+
+/// The answer of [`MetricsSource::slo_counts`].
+pub type SloCounts = Result<Vec<Result<WindowCounts, String>>, SourceError>;
 
 /// What the model view asks for: `model` over `range` ending at `at`.
 #[derive(Debug, Clone, PartialEq)]

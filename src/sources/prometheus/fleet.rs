@@ -384,6 +384,16 @@ impl MetricsSource for PrometheusFleet {
         })
     }
 
+    fn slo_counts<'a>(
+        &'a self,
+        slos: &'a [crate::core::slo::SloDefinition],
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, crate::sources::SloCounts> {
+        Box::pin(async move {
+            self.slo_counts(slos, at).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
+        })
+    }
+
     fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>> {
         Box::pin(async move {
             self.model_detail(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod fleet;
 pub mod model;
+pub mod slo;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
