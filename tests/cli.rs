@@ -362,3 +362,60 @@ fn a_lab_context_from_the_config_is_used_and_tinted() {
         .success()
         .stdout(predicate::str::contains("ctx training [read-only]"));
 }
+
+#[test]
+fn slo_json_has_the_contract_fields_and_exits_1_when_a_page_row_fires() {
+    let home = tempfile::tempdir().unwrap();
+    // Defaults for the demo fleet: nothing pages at 99.5 % at the anchor.
+    let out = vigil(&home)
+        .args(["slo", "--demo", "--scenario", "bad-deploy", "--format", "json", "--at", AT])
+        .assert()
+        .code(0);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(json["at"].is_string());
+    let first = &json["slos"][0];
+    for key in [
+        "name",
+        "model",
+        "kind",
+        "objective",
+        "period_seconds",
+        "error_ratio",
+        "burn_rate",
+        "budget_remaining",
+        "exhaustion_seconds",
+        "alerts",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key}: {first}");
+    }
+    let mut windows: Vec<&String> = first["error_ratio"].as_object().unwrap().keys().collect();
+    windows.sort();
+    assert_eq!(windows, ["1d", "1h", "2h", "30m", "3d", "5m", "6h", "period"]);
+    // Written in window order, shortest first.
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+    assert!(at("5m") < at("30m") && at("30m") < at("1h") && at("3d") < at("period"));
+    for key in ["severity", "long", "short", "factor", "firing"] {
+        assert!(first["alerts"][0].get(key).is_some(), "missing alerts[].{key}");
+    }
+    assert_eq!(json["slos"].as_array().unwrap().len(), 24, "two default SLOs for each of 12 models");
+
+    // A strict objective on the bad canary's model pages: exit 1.
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[contexts.lab]\nlab = { scenario = \"bad-deploy\" }\n[[contexts.lab.slo]]\nname = \"fraud-strict\"\nmodel = \"fraud-detector\"\nkind = \"availability\"\nobjective = 99.99\n",
+    )
+    .unwrap();
+    let out = vigil(&home).args(["slo", "--at", AT, "--config"]).arg(&config).assert().code(1);
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(table.starts_with("SLO "), "{table}");
+    assert!(table.contains("fraud-strict") && table.contains("page 1h/5m"), "{table}");
+    // An unknown model is a usage error with a hint.
+    vigil(&home)
+        .args(["slo", "--model", "fraud-detectr", "--config"])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean fraud-detector?"));
+}

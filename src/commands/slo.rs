@@ -56,13 +56,19 @@ pub async fn collect(setup: &Setup, model: Option<&str>) -> Result<SloReport, Fa
 
 fn table(report: &SloReport) -> String {
     let dash = || "—".to_string();
-    let burn = |e: &SloEntry, w: &str| e.state.burn_rate.get(w).map_or_else(|| "no traffic".into(), |b| format!("{b:.2}"));
+    let burn =
+        |e: &SloEntry, w: &str| e.state.burn_rate.get(w).map_or_else(|| "no traffic".into(), |b| format!("{b:.2}"));
     let rows: Vec<Vec<String>> = report
         .slos
         .iter()
         .map(|e| {
-            let firing: Vec<String> =
-                e.state.alerts.iter().filter(|a| a.firing).map(|a| format!("{} {}/{}", a.severity, a.long, a.short)).collect();
+            let firing: Vec<String> = e
+                .state
+                .alerts
+                .iter()
+                .filter(|a| a.firing)
+                .map(|a| format!("{} {}/{}", a.severity, a.long, a.short))
+                .collect();
             vec![
                 e.name.clone(),
                 e.model.clone(),

@@ -11,15 +11,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 /// The windows every SLO is evaluated over, shortest first, besides the period.
-pub const WINDOWS: [(&str, u64); 7] = [
-    ("5m", 300),
-    ("30m", 1_800),
-    ("1h", 3_600),
-    ("2h", 7_200),
-    ("6h", 21_600),
-    ("1d", 86_400),
-    ("3d", 259_200),
-];
+pub const WINDOWS: [(&str, u64); 7] =
+    [("5m", 300), ("30m", 1_800), ("1h", 3_600), ("2h", 7_200), ("6h", 21_600), ("1d", 86_400), ("3d", 259_200)];
 
 /// The key the period is reported under (next to "5m" … "3d").
 pub const PERIOD_KEY: &str = "period";
@@ -163,10 +156,11 @@ pub fn matching_bound(threshold: f64, bounds: &[f64]) -> Result<f64, String> {
         let mut finite: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
         finite.sort_by(f64::total_cmp);
         finite.dedup();
-        let listed: Vec<String> = finite.iter().map(|b| crate::core::health::seconds(*b)).collect();
+        let name = |s: f64| crate::core::duration::format(Duration::from_secs_f64(s.max(0.0)));
+        let listed: Vec<String> = finite.iter().map(|b| name(*b)).collect();
         format!(
             "latency threshold {} is not a bucket bound of the histogram; its bounds are {}",
-            crate::core::health::seconds(threshold),
+            name(threshold),
             if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
         )
     })
@@ -326,9 +320,10 @@ impl SloReport {
 /// Counts over `(end − window, end]` from per-step events (time, total, bad),
 /// for simulations and tests: what `increase()` over the window would see.
 pub fn counts_over(events: &[(f64, f64, f64)], end: f64, window: f64) -> Counts {
-    events.iter().filter(|(t, _, _)| *t > end - window && *t <= end).fold(Counts::default(), |c, (_, total, bad)| {
-        Counts { total: c.total + total, bad: c.bad + bad }
-    })
+    events
+        .iter()
+        .filter(|(t, _, _)| *t > end - window && *t <= end)
+        .fold(Counts::default(), |c, (_, total, bad)| Counts { total: c.total + total, bad: c.bad + bad })
 }
 
 #[cfg(test)]
@@ -381,7 +376,10 @@ mod tests {
         assert_eq!(matching_bound(1.0, &[0.5, 1.0, f64::INFINITY]), Ok(1.0));
         assert_eq!(matching_bound(0.25, &[0.25000000000001]), Ok(0.25000000000001));
         let error = matching_bound(0.3, &[0.1, 0.25, 0.5, f64::INFINITY]).unwrap_err();
-        assert_eq!(error, "latency threshold 300ms is not a bucket bound of the histogram; its bounds are 100ms, 250ms, 500ms");
+        assert_eq!(
+            error,
+            "latency threshold 300ms is not a bucket bound of the histogram; its bounds are 100ms, 250ms, 500ms"
+        );
     }
 
     #[test]
@@ -458,8 +456,7 @@ mod tests {
     #[test]
     fn an_overspent_budget_is_negative_and_exhausted() {
         let objective = Objective::from_percent(99.0, DAYS_30);
-        let mut counts = WindowCounts::default();
-        counts.period = Counts { total: 1000.0, bad: 30.0 };
+        let mut counts = WindowCounts { period: Counts { total: 1000.0, bad: 30.0 }, ..Default::default() };
         counts.windows[2] = Counts { total: 100.0, bad: 5.0 };
         let state = evaluate(&objective, &counts);
         assert!((state.budget_remaining.unwrap() - (-2.0)).abs() < 1e-12, "3 % spent of a 1 % budget");
@@ -469,8 +466,8 @@ mod tests {
     #[test]
     fn exhaustion_extrapolates_the_1h_burn() {
         let objective = Objective::from_percent(99.9, DAYS_30);
-        let mut counts = WindowCounts::default();
-        counts.period = Counts { total: 1_000_000.0, bad: 500.0 }; // half the budget left
+        // Half the budget left.
+        let mut counts = WindowCounts { period: Counts { total: 1_000_000.0, bad: 500.0 }, ..Default::default() };
         counts.windows[2] = Counts { total: 10_000.0, bad: 20.0 }; // burning at 2×
         let state = evaluate(&objective, &counts);
         let expected = 0.5 * DAYS_30.as_secs_f64() / 2.0;

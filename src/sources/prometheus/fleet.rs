@@ -390,7 +390,9 @@ impl MetricsSource for PrometheusFleet {
         at: DateTime<Utc>,
     ) -> BoxFuture<'a, crate::sources::SloCounts> {
         Box::pin(async move {
-            self.slo_counts(slos, at).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
+            self.slo_counts(slos, at)
+                .await
+                .map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
         })
     }
 

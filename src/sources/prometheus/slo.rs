@@ -47,7 +47,12 @@ impl PrometheusFleet {
         Ok(slos.iter().map(|slo| self.counts_for(slo, &data)).collect())
     }
 
-    async fn window_data(&self, seconds: u64, at: DateTime<Utc>, need_latency: bool) -> Result<WindowData, RequestError> {
+    async fn window_data(
+        &self,
+        seconds: u64,
+        at: DateTime<Utc>,
+        need_latency: bool,
+    ) -> Result<WindowData, RequestError> {
         let window = Duration::from_secs(seconds);
         let vars = QueryVars { window, step: window, filter: self.filter().to_string() };
         let query = |concept: Concept, wanted: bool| {
@@ -97,7 +102,10 @@ impl PrometheusFleet {
         let preset = self.preset();
         match slo.sli {
             Sli::Availability if !preset.has(Concept::Errors) => {
-                return Err(format!("preset {} has no error counter: add `errors` to the context's queries", preset.name));
+                return Err(format!(
+                    "preset {} has no error counter: add `errors` to the context's queries",
+                    preset.name
+                ));
             }
             Sli::Latency { .. } if !preset.has(Concept::LatencyBuckets) => {
                 return Err(format!("preset {} has no latency histogram: a latency SLO needs one", preset.name));
@@ -112,11 +120,7 @@ impl PrometheusFleet {
                     .filter_map(|d| d.buckets.get(&slo.model))
                     .flat_map(|b| b.values().map(|(bound, _)| *bound))
                     .collect();
-                if bounds.is_empty() {
-                    None
-                } else {
-                    Some(matching_bound(threshold_seconds, &bounds)?.to_bits())
-                }
+                if bounds.is_empty() { None } else { Some(matching_bound(threshold_seconds, &bounds)?.to_bits()) }
             }
             Sli::Availability => None,
         };
