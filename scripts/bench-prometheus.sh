@@ -3,6 +3,8 @@
 # 500 models (issue 3's numbers in BENCHMARKS.md):
 #   - HTTP requests per fleet refresh, and the refresh's wall time against
 #     the slowest single query it issues (benches/fleet_refresh.rs)
+#   - HTTP requests and wall time of one SLO evaluation for 200 SLOs
+#     (benches/slo_refresh.rs)
 #   - the console's peak RSS while it shows that fleet (tmux, 200x60)
 #
 #   scripts/bench-prometheus.sh      # about 3 minutes; ~1.5 GB of scratch space
@@ -38,6 +40,9 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && 
 
 echo "## fleet refresh (benches/fleet_refresh.rs)"
 VIGIL_BENCH_PROMETHEUS="http://127.0.0.1:$port" VIGIL_BENCH_AT="$end" cargo bench --locked --quiet --bench fleet_refresh
+
+echo "## SLO evaluation, 200 SLOs (benches/slo_refresh.rs)"
+VIGIL_BENCH_PROMETHEUS="http://127.0.0.1:$port" VIGIL_BENCH_AT="$end" cargo bench --locked --quiet --bench slo_refresh
 
 echo "## console RSS showing the 500-model fleet, 30 s"
 printf '[contexts.bench]\nprometheus = { url = "http://127.0.0.1:%s" }\nrefresh = "5s"\n' "$port" > "$work/config.toml"

@@ -15,6 +15,28 @@ use crate::core::slo::{Counts, Sli, SloDefinition, WINDOWS, WindowCounts, bad_ev
 use crate::sources::http::RequestError;
 use crate::sources::presets::{Concept, QueryVars};
 
+/// Marks an SLO whose threshold matched no bucket, until the bounds are listed.
+const NO_SUCH_BOUND: &str = "\u{0}no such bound";
+
+/// `le=~"…"` matching every spelling of the thresholds (`1`, `1.0`, `0.25`,
+/// `0.250`), in the histogram's own unit; `None` without thresholds.
+pub fn le_matcher(thresholds_seconds: &[f64], unit_seconds: f64) -> Option<String> {
+    if thresholds_seconds.is_empty() {
+        return None;
+    }
+    let mut spellings: Vec<String> = thresholds_seconds
+        .iter()
+        .map(|t| {
+            // The shortest decimal, then any number of trailing zeros.
+            let text = format!("{}", t / unit_seconds);
+            if text.contains('.') { format!("{}0*", text.replace('.', "\\\\.")) } else { format!("{text}(\\\\.0*)?") }
+        })
+        .collect();
+    spellings.sort();
+    spellings.dedup();
+    Some(format!("le=~\"{}\"", spellings.join("|")))
+}
+
 /// One window's fleet-wide answers.
 #[derive(Default)]
 struct WindowData {
@@ -38,25 +60,68 @@ impl PrometheusFleet {
                 windows.push(period);
             }
         }
-        let need_latency = slos.iter().any(|s| matches!(s.sli, Sli::Latency { .. }));
-        let fetched = futures::future::join_all(windows.iter().map(|w| self.window_data(*w, at, need_latency))).await;
+        let thresholds: Vec<f64> = slos
+            .iter()
+            .filter_map(|s| match s.sli {
+                Sli::Latency { threshold_seconds } => Some(threshold_seconds),
+                Sli::Availability => None,
+            })
+            .collect();
+        // Only the buckets at the thresholds: one series per version instead of
+        // a dozen, which makes the long windows' bucket queries cheap.
+        let le_filter = le_matcher(&thresholds, self.preset().le_unit_seconds);
+        let fetched =
+            futures::future::join_all(windows.iter().map(|w| self.window_data(*w, at, le_filter.as_deref()))).await;
         let mut data: HashMap<u64, WindowData> = HashMap::new();
         for (w, result) in windows.iter().zip(fetched) {
             data.insert(*w, result?);
         }
-        Ok(slos.iter().map(|slo| self.counts_for(slo, &data)).collect())
+        let mut results: Vec<Result<WindowCounts, String>> =
+            slos.iter().map(|slo| self.counts_for(slo, &data)).collect();
+        // A threshold that matched no bucket: name the bounds that do exist
+        // (one unfiltered query, only on this error path).
+        if results.iter().any(|r| r.as_ref().is_err_and(|e| e == NO_SUCH_BOUND)) {
+            let all = self.window_data(WINDOWS[0].1, at, Some("")).await?;
+            for (slo, result) in slos.iter().zip(results.iter_mut()) {
+                if let (Err(e), Sli::Latency { threshold_seconds }) = (&*result, slo.sli)
+                    && e == NO_SUCH_BOUND
+                {
+                    let bounds: Vec<f64> = all
+                        .buckets
+                        .get(&slo.model)
+                        .map(|b| b.values().map(|(bound, _)| *bound).collect())
+                        .unwrap_or_default();
+                    *result = Err(matching_bound(threshold_seconds, &bounds)
+                        .err()
+                        .unwrap_or_else(|| format!("no bucket at {threshold_seconds}s in the queried windows")));
+                }
+            }
+        }
+        Ok(results)
     }
 
+    /// `le_filter`: `None` when no latency SLO needs buckets, `Some("")` for
+    /// every bucket, else the `le` matcher to add.
     async fn window_data(
         &self,
         seconds: u64,
         at: DateTime<Utc>,
-        need_latency: bool,
+        le_filter: Option<&str>,
     ) -> Result<WindowData, RequestError> {
         let window = Duration::from_secs(seconds);
         let vars = QueryVars { window, step: window, filter: self.filter().to_string() };
+        let bucket_vars = QueryVars {
+            filter: match (self.filter(), le_filter) {
+                (base, Some(le)) if !le.is_empty() && !base.is_empty() => format!("{base},{le}"),
+                (_, Some(le)) if !le.is_empty() => le.to_string(),
+                (base, _) => base.to_string(),
+            },
+            ..vars.clone()
+        };
+        let need_latency = le_filter.is_some();
         let query = |concept: Concept, wanted: bool| {
-            let promql = self.preset().query(concept, &vars).filter(|_| wanted);
+            let vars = if concept == Concept::LatencyBuckets { &bucket_vars } else { &vars };
+            let promql = self.preset().query(concept, vars).filter(|_| wanted);
             async move {
                 match promql {
                     Some(q) => self.client().query(&q, Some(at)).await,
@@ -120,7 +185,14 @@ impl PrometheusFleet {
                     .filter_map(|d| d.buckets.get(&slo.model))
                     .flat_map(|b| b.values().map(|(bound, _)| *bound))
                     .collect();
-                if bounds.is_empty() { None } else { Some(matching_bound(threshold_seconds, &bounds)?.to_bits()) }
+                match matching_bound(threshold_seconds, &bounds) {
+                    Ok(bound) => Some(bound.to_bits()),
+                    // Filtered to the thresholds: nothing here means no such bound.
+                    Err(_) if data.values().any(|d| d.total.get(&slo.model).is_some_and(|t| *t > 0.0)) => {
+                        return Err(NO_SUCH_BOUND.into());
+                    }
+                    Err(_) => None,
+                }
             }
             Sli::Availability => None,
         };
@@ -136,5 +208,19 @@ impl PrometheusFleet {
             *slot = counts(seconds);
         }
         Ok(WindowCounts { windows, period: counts(slo.objective.period.as_secs()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn le_matchers_cover_every_spelling() {
+        assert_eq!(le_matcher(&[], 1.0), None);
+        assert_eq!(le_matcher(&[1.0], 1.0).unwrap(), r#"le=~"1(\\.0*)?""#);
+        assert_eq!(le_matcher(&[0.25, 1.0, 0.25], 1.0).unwrap(), r#"le=~"0\\.250*|1(\\.0*)?""#);
+        // Ray Serve's bounds are milliseconds: 0.25 s is le="250".
+        assert_eq!(le_matcher(&[0.25], 0.001).unwrap(), r#"le=~"250(\\.0*)?""#);
     }
 }
