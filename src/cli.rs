@@ -180,6 +180,8 @@ pub enum ViewName {
     Alerts,
     /// One model over time (needs --model)
     Model,
+    /// Every SLO's budget and burn rates
+    Slo,
     Help,
 }
 

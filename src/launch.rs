@@ -14,9 +14,10 @@ use crate::app::keymap::Keymap;
 use crate::app::state::Session;
 use crate::changes::Journal;
 use crate::cli::GlobalOptions;
+use crate::collect::slo::SloPlan;
 use crate::config::{self, Config, Context, LabSettings, SloKind, paths::Paths};
 use crate::core::health::HealthThresholds;
-use crate::core::slo::{Objective, Sli, SloDefinition, default_slos};
+use crate::core::slo::{Objective, Sli, SloDefinition};
 use crate::core::timeref;
 use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
 use crate::sources::alertmanager::AlertmanagerClient;
@@ -207,34 +208,36 @@ impl Setup {
     }
 
     /// The SLOs a context is judged by: its configured ones, else defaults
-    /// for each of `models` (availability when the preset knows errors,
-    /// latency when it has a histogram).
-    pub fn slo_definitions(&self, context: &Context, models: &[String]) -> Result<Vec<SloDefinition>, Failure> {
+    /// for every model (availability when the preset knows errors, latency
+    /// when it has a histogram).
+    pub fn slo_plan(&self, context: &Context) -> Result<SloPlan, Failure> {
         if !context.slos.is_empty() {
-            return Ok(context
-                .slos
-                .iter()
-                .map(|spec| SloDefinition {
-                    name: spec.name.clone(),
-                    model: spec.model.clone(),
-                    sli: match spec.kind {
-                        SloKind::Availability => Sli::Availability,
-                        SloKind::Latency => Sli::Latency {
-                            threshold_seconds: spec.threshold.map(|t| t.as_secs_f64()).unwrap_or_default(),
+            return Ok(SloPlan::Configured(
+                context
+                    .slos
+                    .iter()
+                    .map(|spec| SloDefinition {
+                        name: spec.name.clone(),
+                        model: spec.model.clone(),
+                        sli: match spec.kind {
+                            SloKind::Availability => Sli::Availability,
+                            SloKind::Latency => Sli::Latency {
+                                threshold_seconds: spec.threshold.map(|t| t.as_secs_f64()).unwrap_or_default(),
+                            },
                         },
-                    },
-                    objective: Objective::from_percent(spec.objective, spec.period),
-                    origin: "config".into(),
-                })
-                .collect());
+                        objective: Objective::from_percent(spec.objective, spec.period),
+                        origin: "config".into(),
+                    })
+                    .collect(),
+            ));
         }
-        let (errors, buckets) = if context.lab.is_some() {
+        let (availability, latency) = if context.lab.is_some() {
             (true, true)
         } else {
             let preset = self.preset(context)?;
             (preset.has(Concept::Errors), preset.has(Concept::LatencyBuckets))
         };
-        Ok(models.iter().flat_map(|m| default_slos(m, errors, buckets)).collect())
+        Ok(SloPlan::Defaults { availability, latency })
     }
 
     /// Where changes made from the console are recorded.

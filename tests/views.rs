@@ -312,3 +312,31 @@ fn the_latency_chart_cycles_through_quantiles() {
     on_action(&mut state, Action::CycleQuantile);
     assert!(frame_text(&state, 100, 30).contains("p50 latency"));
 }
+
+#[test]
+fn slo_view_at_80x24_and_160x48_with_budgets_in_the_fleet() {
+    let mut state = lab_state(StateOptions::default());
+    support::with_slos(&mut state, Scenario::BadDeploy, 12);
+    on_action(&mut state, Action::CommandLine);
+    type_text(&mut state, "slo");
+    enter(&mut state);
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("SLO  24 SLOs") && text.contains("fraud-detector-availability"), "{text}");
+    insta::assert_snapshot!("slo_80x24", text);
+    let mut large = lab_state(StateOptions { width: 160, height: 48, ..Default::default() });
+    support::with_slos(&mut large, Scenario::BadDeploy, 12);
+    large.view = vigil::app::state::View::Slo;
+    insta::assert_snapshot!("slo_160x48", frame_text(&large, 160, 48));
+
+    // The fleet shows each model's lowest budget.
+    on_action(&mut state, Action::PreviousView);
+    let fleet = frame_text(&state, 160, 20);
+    assert!(fleet.contains("BUDG") && fleet.contains("79%"), "{fleet}");
+    let report = state.fleet.report.as_ref().unwrap();
+    assert!(report.models.iter().all(|m| m.budget_remaining.is_some()));
+
+    // Enter on an SLO opens its model, whose view lists the SLOs.
+    state.view = vigil::app::state::View::Slo;
+    let outcome = on_action(&mut state, Action::Open);
+    assert!(matches!(outcome.effect, Some(Effect::WatchModel { ref model, .. }) if model == "fraud-detector"));
+}

@@ -7,6 +7,7 @@ use crate::core::diagnostic::did_you_mean;
 pub enum Command {
     Fleet,
     Alerts,
+    Slo,
     Help,
     Quit,
     Context(String),
@@ -20,6 +21,7 @@ pub enum Command {
 const COMMANDS: &[(&str, Arg)] = &[
     ("fleet", Arg::None),
     ("alerts", Arg::None),
+    ("slo", Arg::None),
     ("help", Arg::None),
     ("quit", Arg::None),
     ("q", Arg::None),
@@ -79,6 +81,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
         (Arg::None, None) => Ok(match name {
             "fleet" => Command::Fleet,
             "alerts" => Command::Alerts,
+            "slo" => Command::Slo,
             "help" => Command::Help,
             _ => Command::Quit,
         }),

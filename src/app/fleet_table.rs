@@ -16,6 +16,7 @@ pub enum Column {
     Environment,
     Versions,
     Alerts,
+    Budget,
     RequestsPerSecond,
     ErrorRatio,
     LatencyP50,
@@ -25,12 +26,13 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 12] = [
         Column::Status,
         Column::Model,
         Column::Environment,
         Column::Versions,
         Column::Alerts,
+        Column::Budget,
         Column::RequestsPerSecond,
         Column::ErrorRatio,
         Column::LatencyP50,
@@ -46,6 +48,7 @@ impl Column {
             Column::Environment => "ENV",
             Column::Versions => "SERVING",
             Column::Alerts => "ALERTS",
+            Column::Budget => "BUDGET",
             Column::RequestsPerSecond => "REQ/S",
             Column::ErrorRatio => "ERR%",
             Column::LatencyP50 => "P50",
@@ -61,6 +64,7 @@ impl Column {
             Column::History => "1H",
             Column::Versions => "VERS",
             Column::Alerts => "ALRT",
+            Column::Budget => "BUDG",
             other => other.title(),
         }
     }
@@ -73,6 +77,7 @@ impl Column {
             Column::Environment => "environment",
             Column::Versions => "serving versions",
             Column::Alerts => "alerts (firing, pending, silenced)",
+            Column::Budget => "error budget left (the SLO closest to running out)",
             Column::RequestsPerSecond => "requests/s",
             Column::ErrorRatio => "error %",
             Column::LatencyP50 => "p50 latency",
@@ -181,6 +186,11 @@ impl Filter {
 }
 
 impl Filter {
+    /// Matches any of `texts`.
+    pub fn matches_text(&self, texts: &[&str]) -> bool {
+        self.hit(texts)
+    }
+
     /// Matches an alert's name, model, severity, state and summary.
     pub fn matches_alert(&self, alert: &crate::core::alerts::AlertEntry) -> bool {
         let mut haystacks = vec![alert.name.as_str(), alert.state.label(), alert.summary.as_str()];
@@ -222,6 +232,8 @@ fn compare(column: Column, a: &ModelHealth, b: &ModelHealth) -> Ordering {
         Column::Environment => a.environment.cmp(&b.environment),
         Column::Versions => versions_key(a).cmp(&versions_key(b)),
         Column::Alerts => a.alerts.cmp(&b.alerts),
+        // Least budget first when descending: reverse the natural order.
+        Column::Budget => cmp_opt(b.budget_remaining, a.budget_remaining),
         Column::RequestsPerSecond => cmp_opt(a.requests_per_second, b.requests_per_second),
         Column::ErrorRatio => cmp_opt(a.error_ratio, b.error_ratio),
         Column::LatencyP50 => cmp_opt(a.latency_p50_seconds, b.latency_p50_seconds),
@@ -279,6 +291,7 @@ mod tests {
             source: "demo".into(),
             age_seconds: None,
             alerts: None,
+            budget_remaining: None,
         }
     }
 
@@ -304,7 +317,7 @@ mod tests {
     #[test]
     fn numeric_columns_sort_descending_and_missing_values_last() {
         let f = fleet();
-        let by_rps = Sort::default().next().next().next().next().next();
+        let by_rps = Sort::default().next().next().next().next().next().next();
         assert_eq!(by_rps.column, Column::RequestsPerSecond);
         assert_eq!(names(&f, &visible_rows(&f, None, by_rps)), ["fraud", "churn", "eta", "ads"]);
         assert_eq!(names(&f, &visible_rows(&f, None, by_rps.reversed())), ["ads", "eta", "churn", "fraud"]);

@@ -22,7 +22,9 @@ use crate::ui::{self, terminal::TerminalGuard};
 use chrono::DateTime;
 use tokio::sync::watch;
 
+use crate::collect::slo::SloPlan;
 use crate::core::model_detail::ModelDetail;
+use crate::core::slo::SloEntry;
 use crate::sources::ModelQuery;
 
 /// Resize events come in bursts while a window is dragged: draw once it settles.
@@ -45,7 +47,7 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     let theme = setup.theme(&setup.theme_name())?;
     let keymap = Arc::new(setup.keymap()?);
     let mut state = AppState::new(setup.session(&context), theme, setup.glyphs(), keymap, sources.metrics.name());
-    let mut live = Live::start(sources, &context, setup.at);
+    let mut live = Live::start(sources, &context, setup.at, setup.slo_plan(&context)?);
     state.alerts.source_name = live.alerts_name.clone();
     let journal = setup.journal();
     // Results of changes carried out in the background; a change is rare and
@@ -111,6 +113,10 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 Some(feed) => Msg::Alerts(feed),
                 None => continue,
             },
+            changed = changed_or_pending(Some(&mut live.slo_feed)) => match changed {
+                Some(feed) => Msg::Slo(feed),
+                None => continue,
+            },
             changed = changed_or_pending(live.model_feed.as_mut()) => match changed {
                 Some(feed) => Msg::ModelFeed(feed),
                 None => continue,
@@ -156,6 +162,7 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 state.fleet.report = None;
                 state.apply_feed(collect::Feed::empty(live.source_name.clone()));
                 state.apply_alerts(collect::Feed::empty(live.alerts_name.clone()));
+                state.apply_slo(collect::Feed::empty(live.source_name.clone()));
                 if let Some(view) = state.model_view.as_mut() {
                     view.feed = collect::Feed::empty(String::new());
                 }
@@ -189,6 +196,7 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                     state.fleet = Default::default();
                     state.apply_feed(collect::Feed::empty(live.source_name.clone()));
                     state.apply_alerts(collect::Feed::empty(live.alerts_name.clone()));
+                    state.apply_slo(collect::Feed::empty(live.source_name.clone()));
                     dirty = true;
                 }
                 Err(e) => {
@@ -227,16 +235,41 @@ struct Live {
     alerts_feed: Option<watch::Receiver<collect::Feed<AlertsSnapshot>>>,
     model: Option<Collector<ModelDetail>>,
     model_feed: Option<watch::Receiver<collect::Feed<ModelDetail>>>,
+    slo_plan: SloPlan,
+    slo: Collector<Vec<SloEntry>>,
+    slo_feed: watch::Receiver<collect::Feed<Vec<SloEntry>>>,
+}
+
+/// SLO windows reach back days: evaluating them more often than this would
+/// load the server for numbers that barely move.
+const SLO_REFRESH: Duration = Duration::from_secs(60);
+
+fn spawn_slo(sources: &Sources, plan: &SloPlan, schedule: Schedule) -> Collector<Vec<SloEntry>> {
+    let source = Arc::clone(&sources.metrics);
+    let plan = plan.clone();
+    let schedule = Schedule { refresh: schedule.refresh.max(SLO_REFRESH), timeout: FETCH_TIMEOUT * 3, ..schedule };
+    collect::spawn(source.name(), schedule, move |at| {
+        let source = Arc::clone(&source);
+        let plan = plan.clone();
+        async move {
+            let definitions = plan.definitions(&source, at).await?;
+            collect::slo::evaluate(&source, &definitions, at).await
+        }
+    })
 }
 
 impl Live {
-    fn start(sources: Sources, context: &Context, at: Option<DateTime<Utc>>) -> Live {
+    fn start(sources: Sources, context: &Context, at: Option<DateTime<Utc>>, slo_plan: SloPlan) -> Live {
         let schedule = Schedule { refresh: context.refresh, at, timeout: FETCH_TIMEOUT };
         let source_name = sources.metrics.name();
         let fleet = collect::spawn_fleet(Arc::clone(&sources.metrics), schedule);
         let alerts_name = sources.alerts.as_ref().map(|a| a.name()).unwrap_or_default();
         let alerts = sources.alerts.clone().map(|source| collect::spawn_alerts(source, schedule));
+        let slo = spawn_slo(&sources, &slo_plan, schedule);
         Live {
+            slo_feed: slo.feed.clone(),
+            slo,
+            slo_plan,
             refresh: context.refresh,
             at,
             source_name,
@@ -277,6 +310,8 @@ impl Live {
         self.alerts_feed = self.alerts.as_ref().map(|c| c.feed.clone());
         self.model = None;
         self.model_feed = None;
+        self.slo = spawn_slo(&self.sources, &self.slo_plan, schedule);
+        self.slo_feed = self.slo.feed.clone();
         if let Some((model, range)) = watching {
             self.watch_model(model, range);
         }
@@ -290,6 +325,7 @@ impl Live {
         if let Some(model) = &self.model {
             model.refresh_now();
         }
+        self.slo.refresh_now();
     }
 }
 
@@ -310,7 +346,8 @@ async fn changed_or_pending<T: Clone>(
 fn switch_context(setup: &Setup, name: &str) -> Result<(crate::app::state::Session, Live), Failure> {
     let context = setup.context(Some(name))?;
     let sources = setup.sources(&context)?;
-    Ok((setup.session(&context), Live::start(sources, &context, setup.at)))
+    let plan = setup.slo_plan(&context)?;
+    Ok((setup.session(&context), Live::start(sources, &context, setup.at, plan)))
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -16,6 +16,7 @@ use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 use crate::core::health::{self, FleetReport, HealthThresholds, Provenance};
 use crate::core::model_detail::ModelDetail;
+use crate::core::slo::SloEntry;
 use crate::sources::AlertsSnapshot;
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
@@ -45,6 +46,7 @@ pub enum View {
     Fleet,
     Alerts,
     Model,
+    Slo,
 }
 
 impl View {
@@ -53,6 +55,7 @@ impl View {
             View::Fleet => "fleet",
             View::Alerts => "alerts",
             View::Model => "model",
+            View::Slo => "slo",
         }
     }
 }
@@ -273,6 +276,9 @@ pub struct AppState {
     /// Alerts from Prometheus and Alertmanager (or the lab's rules).
     pub alerts: Feed<AlertsSnapshot>,
     pub alerts_table: TableCursor,
+    /// Every SLO's state (evaluated less often than the fleet: long windows).
+    pub slo: Feed<Vec<SloEntry>>,
+    pub slo_table: TableCursor,
     /// The model being looked at, its range and its data.
     pub model_view: Option<ModelView>,
     pub view: View,
@@ -304,6 +310,8 @@ impl AppState {
             alerts: Feed::empty(String::new()),
             alerts_table: TableCursor::default(),
             model_view: None,
+            slo: Feed::empty(String::new()),
+            slo_table: TableCursor::default(),
             source_name,
             view: View::Fleet,
             previous_views: Vec::new(),
@@ -332,6 +340,7 @@ impl AppState {
         }
         self.feed = feed;
         self.attach_alert_counts();
+        self.attach_budgets();
         self.fleet.recompute_rows();
     }
 
@@ -342,6 +351,35 @@ impl AppState {
         self.alerts_table.scroll(rows, crate::ui::layout::fleet_body_rows(self.height));
         self.attach_alert_counts();
         self.fleet.recompute_rows();
+    }
+
+    /// Takes in a new SLO evaluation and updates the fleet's budget column.
+    pub fn apply_slo(&mut self, feed: Feed<Vec<SloEntry>>) {
+        self.slo = feed;
+        let rows = self.slo_rows().len();
+        self.slo_table.scroll(rows, crate::ui::layout::fleet_body_rows(self.height));
+        self.attach_budgets();
+        self.fleet.recompute_rows();
+    }
+
+    fn attach_budgets(&mut self) {
+        let (Some(report), Some(slos)) = (self.fleet.report.as_mut(), self.slo.latest.as_ref()) else { return };
+        for model in &mut report.models {
+            // The SLO closest to running out speaks for the model.
+            model.budget_remaining = slos
+                .iter()
+                .filter(|s| s.model == model.model)
+                .filter_map(|s| s.state.budget_remaining)
+                .min_by(f64::total_cmp);
+        }
+    }
+
+    /// The SLOs the SLO view lists (filtered like the fleet).
+    pub fn slo_rows(&self) -> Vec<&SloEntry> {
+        let Some(slos) = &self.slo.latest else { return Vec::new() };
+        slos.iter()
+            .filter(|s| self.fleet.filter.as_ref().is_none_or(|f| f.matches_text(&[&s.name, &s.model, s.kind])))
+            .collect()
     }
 
     fn attach_alert_counts(&mut self) {

@@ -28,6 +28,7 @@ pub enum Msg {
     Feed(Feed<FleetMetrics>),
     Alerts(Feed<AlertsSnapshot>),
     ModelFeed(Feed<ModelDetail>),
+    Slo(Feed<Vec<crate::core::slo::SloEntry>>),
     /// A change the runner carried out (or failed to): the sentence to show.
     ChangeDone(Result<String, String>),
     /// The wall clock moved (sent only while something time-dependent is shown).
@@ -94,6 +95,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Outcome {
             state.apply_alerts(feed);
             Outcome::redraw()
         }
+        Msg::Slo(feed) => {
+            state.apply_slo(feed);
+            Outcome::redraw()
+        }
         Msg::ModelFeed(feed) => {
             let Some(view) = state.model_view.as_mut() else { return Outcome::nothing() };
             // A late answer for another model or range is dropped.
@@ -145,6 +150,7 @@ pub fn view_modes(view: View) -> &'static [Mode] {
         View::Fleet => &[Mode::Fleet, Mode::Table, Mode::Global],
         View::Alerts => &[Mode::Alerts, Mode::Table, Mode::Global],
         View::Model => &[Mode::Model, Mode::Global],
+        View::Slo => &[Mode::Table, Mode::Global],
     }
 }
 
@@ -200,6 +206,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
             let model = match state.view {
                 View::Fleet => state.fleet.selected_model().map(str::to_owned),
                 View::Alerts => selected_alert(state).and_then(|a| a.model),
+                View::Slo => state.slo_rows().get(state.slo_table.selected).map(|s| s.model.clone()),
                 View::Model => None,
             };
             match model {
@@ -355,6 +362,11 @@ fn move_cursor(state: &mut AppState, delta: isize, page: usize) -> Outcome {
         let moved = state.alerts_table.move_by(delta, rows, page);
         return Outcome { redraw: moved, effect: None };
     }
+    if state.view == View::Slo {
+        let rows = state.slo_rows().len();
+        let moved = state.slo_table.move_by(delta, rows, page);
+        return Outcome { redraw: moved, effect: None };
+    }
     let rows = state.fleet.rows.len();
     if rows == 0 {
         return Outcome::nothing();
@@ -508,6 +520,10 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
                 }
                 Ok(Command::Alerts) => {
                     open_view(state, View::Alerts);
+                    Outcome::redraw()
+                }
+                Ok(Command::Slo) => {
+                    open_view(state, View::Slo);
                     Outcome::redraw()
                 }
                 Ok(Command::Model(name)) => open_model(state, &name),

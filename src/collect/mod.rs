@@ -2,6 +2,8 @@
 //! on a `watch` channel. A watch keeps only the latest value, so nothing
 //! queues up behind a slow terminal or a slow server.
 
+pub mod slo;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -67,6 +67,16 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
     if args.view == ViewName::Alerts {
         state.view = View::Alerts;
     }
+    if args.view == ViewName::Slo {
+        let report = super::slo::collect(setup, args.model.as_deref()).await?;
+        let mut feed = Feed::empty(report.source.clone());
+        feed.latest = Some(Arc::new(report.slos));
+        feed.latest_fetched_at = Some(state.now);
+        feed.attempts = 1;
+        state.apply_slo(feed);
+        state.view = View::Slo;
+        return Ok(state);
+    }
     if args.view == ViewName::Model {
         let Some(model) = &args.model else {
             return Err(Failure::usage("--view model needs --model NAME"));

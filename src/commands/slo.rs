@@ -4,6 +4,7 @@
 use chrono::Utc;
 
 use crate::cli::{Format, SloArgs};
+use crate::collect::slo::evaluate;
 use crate::commands::tables::{self, Align};
 use crate::core::diagnostic::did_you_mean;
 use crate::core::duration::format_age;
@@ -29,13 +30,12 @@ pub async fn collect(setup: &Setup, model: Option<&str>) -> Result<SloReport, Fa
     let sources = setup.sources(&context)?;
     let source = sources.metrics;
     let at = setup.at.unwrap_or_else(Utc::now);
-    let models = if context.slos.is_empty() {
-        // Default SLOs go to every model the fleet has.
-        super::fetch_fleet(&source, at).await?.models.into_iter().map(|m| m.model).collect()
-    } else {
-        Vec::new()
+    let plan = setup.slo_plan(&context)?;
+    let mut definitions = match tokio::time::timeout(super::ONE_SHOT_TIMEOUT, plan.definitions(&source, at)).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(e)) => return Err(Failure::unreachable(e.to_string())),
+        Err(_) => return Err(Failure::unreachable(format!("{}: no answer", source.name()))),
     };
-    let mut definitions = setup.slo_definitions(&context, &models)?;
     if let Some(model) = model {
         if !definitions.iter().any(|d| d.model == model) {
             let hint = did_you_mean(model, definitions.iter().map(|d| d.model.as_str()))
@@ -45,12 +45,11 @@ pub async fn collect(setup: &Setup, model: Option<&str>) -> Result<SloReport, Fa
         }
         definitions.retain(|d| d.model == model);
     }
-    let counts = match tokio::time::timeout(super::ONE_SHOT_TIMEOUT * 2, source.slo_counts(&definitions, at)).await {
-        Ok(Ok(counts)) => counts,
+    let slos = match tokio::time::timeout(super::ONE_SHOT_TIMEOUT * 2, evaluate(&source, &definitions, at)).await {
+        Ok(Ok(slos)) => slos,
         Ok(Err(e)) => return Err(Failure::unreachable(e.to_string())),
         Err(_) => return Err(Failure::unreachable(format!("{}: no answer for the SLO windows", source.name()))),
     };
-    let slos = definitions.iter().zip(counts).map(|(d, c)| SloEntry::new(d, c)).collect();
     Ok(SloReport { at, context: context.name.clone(), source: source.name(), slos })
 }
 

@@ -77,6 +77,10 @@ pub struct ModelHealth {
     pub age_seconds: Option<f64>,
     /// Alerts naming this model; `None` until an alerts source answers.
     pub alerts: Option<AlertCounts>,
+    /// Error budget left of this model's SLO closest to running out; `None`
+    /// until SLOs are evaluated (the TUI does; `vigil status` does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_remaining: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +207,7 @@ pub fn assess(metrics: &ModelMetrics, thresholds: &HealthThresholds, provenance:
         source: clean(&provenance.source),
         age_seconds: provenance.age_seconds,
         alerts: None,
+        budget_remaining: None,
     }
 }
 

@@ -104,6 +104,7 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
         View::Fleet => fleet_title(frame, state, area),
         View::Alerts => alerts_title(frame, state, area),
         View::Model => model_title(frame, state, area),
+        View::Slo => slo_title(frame, state, area),
     }
 }
 
@@ -125,6 +126,30 @@ fn model_title(frame: &mut Frame, state: &AppState, area: Rect) {
     spans.push(Span::styled(format!("{dot}{}", view.range_name()), theme.accent));
     spans.push(Span::styled(dot.clone(), theme.muted));
     spans.push(freshness_span(state, &state.freshness_of(&view.feed), theme.base));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
+}
+
+/// `SLO  24 SLOs · 1 paging · 2 tickets · lowest budget 12% · live`
+fn slo_title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let dot = state.glyphs.text(" · ").into_owned();
+    let mut spans = vec![Span::styled(" SLO ", theme.accent.add_modifier(Modifier::BOLD))];
+    if let Some(slos) = &state.slo.latest {
+        let paging = slos.iter().filter(|s| s.state.pages()).count();
+        let tickets = slos.iter().filter(|s| !s.state.pages() && s.state.alerts.iter().any(|a| a.firing)).count();
+        spans.push(Span::styled(format!(" {} SLOs", slos.len()), theme.muted));
+        spans
+            .push(Span::styled(format!("{dot}{paging} paging"), if paging > 0 { theme.critical } else { theme.muted }));
+        spans.push(Span::styled(
+            format!("{dot}{tickets} tickets"),
+            if tickets > 0 { theme.warning } else { theme.muted },
+        ));
+        if let Some(lowest) = slos.iter().filter_map(|s| s.state.budget_remaining).min_by(f64::total_cmp) {
+            spans.push(Span::styled(format!("{dot}lowest budget {:.0}%", lowest * 100.0), theme.muted));
+        }
+    }
+    spans.push(Span::styled(dot.clone(), theme.muted));
+    spans.push(freshness_span(state, &state.freshness_of(&state.slo), theme.base));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
 }
 
@@ -227,6 +252,14 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
                 (Action::Filter, "filter"),
                 (Action::SortNext, "sort"),
                 (Action::SortReverse, "reverse"),
+                (Action::CommandLine, "command"),
+                (Action::Quit, "quit"),
+            ],
+            View::Slo => &[
+                (Action::Help, "help"),
+                (Action::Filter, "filter"),
+                (Action::Open, "model"),
+                (Action::PreviousView, "back"),
                 (Action::CommandLine, "command"),
                 (Action::Quit, "quit"),
             ],

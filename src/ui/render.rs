@@ -17,6 +17,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         View::Fleet => views::fleet::render(frame, state, areas.body),
         View::Alerts => views::alerts::render(frame, state, areas.body),
         View::Model => views::model::render(frame, state, areas.body),
+        View::Slo => views::slo::render(frame, state, areas.body),
     }
     if state.draft.is_some() || state.confirming.is_some() {
         views::confirm::render(frame, state, areas.body);

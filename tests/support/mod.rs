@@ -101,3 +101,20 @@ pub fn isolate(cmd: &mut std::process::Command, dir: &Path) {
         .env_remove("NO_COLOR")
         .env_remove("VIGIL_LOG");
 }
+
+/// Adds the lab's default SLOs, evaluated at the fixed instant (the SLO
+/// view, the fleet's budget column, the model view's SLO lines).
+pub fn with_slos(state: &mut AppState, scenario: Scenario, models: usize) {
+    let now = fixed_now();
+    let simulator = Simulator::new(LabOptions { seed: 42, scenario, models, anchor: now });
+    let counter = vigil::lab::slo::SloCounter::default();
+    let definitions: Vec<vigil::core::slo::SloDefinition> =
+        simulator.models().iter().flat_map(|m| vigil::core::slo::default_slos(&m.name, true, true)).collect();
+    let entries =
+        definitions.iter().map(|d| vigil::core::slo::SloEntry::new(d, counter.counts(&simulator, d, now))).collect();
+    let mut feed = Feed::empty("demo (bad-deploy)".into());
+    feed.latest = Some(Arc::new(entries));
+    feed.latest_fetched_at = Some(now);
+    feed.attempts = 1;
+    state.apply_slo(feed);
+}

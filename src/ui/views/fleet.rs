@@ -33,7 +33,7 @@ struct ColumnSpec {
 
 const SPACING: u16 = 1;
 
-fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 11] {
+fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 12] {
     let spec =
         |column, min, ideal, drop_order, right_aligned| ColumnSpec { column, min, ideal, drop_order, right_aligned };
     [
@@ -42,6 +42,7 @@ fn specs(model_ideal: u16, versions_ideal: u16) -> [ColumnSpec; 11] {
         spec(Column::Environment, 7, 7, 5, false),
         spec(Column::Versions, 7, versions_ideal.max(7), 3, false),
         spec(Column::Alerts, 4, 6, 3, false),
+        spec(Column::Budget, 5, 6, 4, true),
         spec(Column::RequestsPerSecond, 5, 7, 1, true),
         spec(Column::ErrorRatio, 6, 6, 1, true),
         spec(Column::LatencyP50, 5, 6, 6, true),
@@ -216,6 +217,19 @@ fn cell<'a>(
             };
             text_cell(alert_counts_text(a), style)
         }
+        Column::Budget => match model.budget_remaining {
+            None => text_cell(dash.into(), theme.muted),
+            Some(left) => {
+                let style = if left <= 0.0 {
+                    theme.critical
+                } else if left < 0.25 {
+                    theme.warning
+                } else {
+                    theme.base
+                };
+                text_cell(format!("{:.0}%", left * 100.0), style)
+            }
+        },
         Column::RequestsPerSecond => text_cell(model.requests_per_second.map_or(dash.into(), rate), theme.base),
         Column::ErrorRatio => {
             let style =

@@ -5,3 +5,4 @@ pub mod confirm;
 pub mod fleet;
 pub mod help;
 pub mod model;
+pub mod slo;

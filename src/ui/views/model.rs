@@ -73,8 +73,9 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     };
 
     let versions = detail.versions.len().max(1) as u16;
-    let alert_rows = (alerts.len() as u16).min(3);
-    let table_height = 1 + versions + if alert_rows > 0 { alert_rows + 1 } else { 0 };
+    let slo_lines = crate::ui::views::slo::model_lines(state, &view.model);
+    let extra_rows = (alerts.len().min(3) + slo_lines.len().min(3)) as u16;
+    let table_height = 1 + versions + if extra_rows > 0 { extra_rows + 1 } else { 0 };
     let notes = detail.notes.len().min(2) as u16;
     let [charts_area, notes_area, table_area] = Layout::vertical([
         Constraint::Min(6),
@@ -90,7 +91,7 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
             Rect { y: notes_area.y + i as u16, height: 1, ..notes_area },
         );
     }
-    draw_versions(frame, state, detail, health, &alerts, table_area);
+    draw_versions(frame, state, detail, health, &alerts, &slo_lines, table_area);
 }
 
 /// One style per version, in order: the stable version first.
@@ -199,6 +200,7 @@ fn draw_versions(
     detail: &ModelDetail,
     health: Option<&ModelHealth>,
     alerts: &[&crate::core::alerts::AlertEntry],
+    slo_lines: &[Line<'static>],
     area: Rect,
 ) {
     let theme = &state.theme;
@@ -244,18 +246,18 @@ fn draw_versions(
     ];
     let table = Table::new(rows, widths).header(header).column_spacing(1).style(theme.base);
     frame.render_widget(table, area);
-    // The model's alerts, under the versions, one line each.
-    for (i, alert) in alerts.iter().take(3).enumerate() {
+    // The model's SLOs, then its alerts, under the versions, one line each.
+    let alert_lines = alerts.iter().take(3).map(|alert| {
+        let text = format!("{} {} · {}", alert.state.label(), alert.name, alert.summary);
+        let style = if alert.is_firing() { theme.critical } else { theme.muted };
+        Line::styled(truncate(&glyphs.text(&text), area.width as usize, glyphs.ellipsis), style)
+    });
+    let lines = slo_lines.iter().take(3).cloned().chain(alert_lines);
+    for (i, line) in lines.enumerate() {
         let y = area.y + 1 + detail.versions.len() as u16 + 1 + i as u16;
         if y >= area.y + area.height {
             break;
         }
-        let text = format!("{} {} · {}", alert.state.label(), alert.name, alert.summary);
-        let style = if alert.is_firing() { theme.critical } else { theme.muted };
-        frame.render_widget(
-            Paragraph::new(Line::styled(truncate(&glyphs.text(&text), area.width as usize, glyphs.ellipsis), style))
-                .style(theme.base),
-            Rect { y, height: 1, ..area },
-        );
+        frame.render_widget(Paragraph::new(line).style(theme.base), Rect { y, height: 1, ..area });
     }
 }
