@@ -174,4 +174,31 @@ fn vigil_slo_matches_the_closed_form_at_every_window() {
         "latency threshold 300ms is not a bucket bound of the histogram; its bounds are 500ms, 1s"
     );
     assert!(stderr.contains("m-latency-300ms: latency threshold 300ms"), "{stderr}");
+
+    // The SLO view's burn-down, step by step over the period, ends where the
+    // period's budget stands.
+    use vigil::sources::MetricsSource;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let client = vigil::sources::prometheus::PrometheusClient::new(
+        &vigil::config::Endpoint { url: prometheus.url(), ..Default::default() },
+        vigil::sources::http::Limits::default(),
+    )
+    .unwrap();
+    let preset = vigil::sources::presets::Preset::resolve("generic", None, &Default::default()).unwrap();
+    let source = vigil::sources::prometheus::fleet::PrometheusFleet::new(client, preset, String::new(), None);
+    let definition = vigil::core::slo::SloDefinition {
+        name: "m-availability".into(),
+        model: "m".into(),
+        sli: vigil::core::slo::Sli::Availability,
+        objective: vigil::core::slo::Objective::from_percent(99.0, std::time::Duration::from_secs(7 * 86_400)),
+        origin: "test".into(),
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(END).unwrap().with_timezone(&chrono::Utc);
+    let series = rt.block_on(source.slo_series(&definition, at)).unwrap();
+    assert_eq!(series.steps.len(), 60);
+    assert!(series.steps[..20].iter().all(Option::is_none), "no data before the four days");
+    let down = series.burn_down(&definition.objective);
+    let last = down.last().unwrap().unwrap();
+    assert!((last - (1.0 - whole / 0.01)).abs() < 1e-6, "burn-down ends at {last}, budget {}", 1.0 - whole / 0.01);
+    assert!(down.iter().flatten().zip(down.iter().flatten().skip(1)).all(|(a, b)| b <= a), "only ever spends");
 }

@@ -335,8 +335,44 @@ fn slo_view_at_80x24_and_160x48_with_budgets_in_the_fleet() {
     let report = state.fleet.report.as_ref().unwrap();
     assert!(report.models.iter().all(|m| m.budget_remaining.is_some()));
 
-    // Enter on an SLO opens its model, whose view lists the SLOs.
+    // The model view lists the model's SLOs.
+    let mut model = model_state(120, 40, Glyphs::UNICODE);
+    support::with_slos(&mut model, Scenario::BadDeploy, 12);
+    let text = frame_text(&model, 120, 40);
+    assert!(text.contains("SLO fraud-detector-availability availability 99.5% · budget 79%"), "{text}");
+}
+
+#[test]
+fn enter_on_an_slo_shows_its_burn_down_and_thresholds() {
+    let mut state = lab_state(StateOptions::default());
+    support::with_slos(&mut state, Scenario::BadDeploy, 12);
     state.view = vigil::app::state::View::Slo;
     let outcome = on_action(&mut state, Action::Open);
-    assert!(matches!(outcome.effect, Some(Effect::WatchModel { ref model, .. }) if model == "fraud-detector"));
+    let Some(Effect::WatchSlo(definition)) = outcome.effect else { panic!("{outcome:?}") };
+    assert_eq!(definition.name, "fraud-detector-availability");
+    let sim = vigil::lab::Simulator::new(vigil::lab::LabOptions {
+        seed: 42,
+        scenario: Scenario::BadDeploy,
+        models: 12,
+        anchor: support::fixed_now(),
+    });
+    let series = vigil::lab::slo::SloCounter::default().series(&sim, &definition, support::fixed_now()).unwrap();
+    let mut feed = vigil::collect::Feed::empty("demo".into());
+    feed.latest = Some(std::sync::Arc::new(series));
+    feed.latest_fetched_at = Some(support::fixed_now());
+    feed.attempts = 1;
+    update(&mut state, Msg::SloSeries(feed));
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("budget left over 30d") && text.contains("alert thresholds"), "{text}");
+    insta::assert_snapshot!("slo_detail_80x24", text);
+    insta::assert_snapshot!("slo_detail_160x48", frame_text(&state, 160, 48));
+    // The burn-down ends where the SLO table's budget stands.
+    let entry = state.slo.latest.as_ref().unwrap().iter().find(|e| e.name == definition.name).unwrap().clone();
+    let down = state.slo_detail.as_ref().unwrap().feed.latest.as_ref().unwrap().burn_down(&definition.objective);
+    let last = down.last().unwrap().unwrap();
+    assert!(
+        (last - entry.state.budget_remaining.unwrap()).abs() < 1e-9,
+        "{last} vs {:?}",
+        entry.state.budget_remaining
+    );
 }

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::collect::slo::SloPlan;
 use crate::core::model_detail::ModelDetail;
-use crate::core::slo::SloEntry;
+use crate::core::slo::{SloDefinition, SloEntry, SloSeries};
 use crate::sources::ModelQuery;
 
 /// Resize events come in bursts while a window is dragged: draw once it settles.
@@ -117,6 +117,10 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 Some(feed) => Msg::Slo(feed),
                 None => continue,
             },
+            changed = changed_or_pending(live.slo_series_feed.as_mut()) => match changed {
+                Some(feed) => Msg::SloSeries(feed),
+                None => continue,
+            },
             changed = changed_or_pending(live.model_feed.as_mut()) => match changed {
                 Some(feed) => Msg::ModelFeed(feed),
                 None => continue,
@@ -155,6 +159,7 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
             }
             Some(Effect::Refresh) => live.refresh_now(),
             Some(Effect::WatchModel { model, range }) => live.watch_model(model, range),
+            Some(Effect::WatchSlo(definition)) => live.watch_slo(definition),
             Some(Effect::TimeTravel(at)) => {
                 let watching = state.model_view.as_ref().map(|v| (v.model.clone(), v.range()));
                 live.travel(at, watching);
@@ -165,6 +170,10 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 state.apply_slo(collect::Feed::empty(live.source_name.clone()));
                 if let Some(view) = state.model_view.as_mut() {
                     view.feed = collect::Feed::empty(String::new());
+                }
+                if let Some(detail) = state.slo_detail.as_mut() {
+                    detail.feed = collect::Feed::empty(String::new());
+                    live.watch_slo(detail.definition.clone());
                 }
                 let text = match at {
                     Some(at) => format!("showing {} — :at now returns to live", at.format("%Y-%m-%d %H:%M:%SZ")),
@@ -236,6 +245,8 @@ struct Live {
     model: Option<Collector<ModelDetail>>,
     model_feed: Option<watch::Receiver<collect::Feed<ModelDetail>>>,
     slo_plan: SloPlan,
+    slo_series: Option<Collector<SloSeries>>,
+    slo_series_feed: Option<watch::Receiver<collect::Feed<SloSeries>>>,
     slo: Collector<Vec<SloEntry>>,
     slo_feed: watch::Receiver<collect::Feed<Vec<SloEntry>>>,
 }
@@ -270,6 +281,8 @@ impl Live {
             slo_feed: slo.feed.clone(),
             slo,
             slo_plan,
+            slo_series: None,
+            slo_series_feed: None,
             refresh: context.refresh,
             at,
             source_name,
@@ -300,6 +313,19 @@ impl Live {
         self.model = Some(collector);
     }
 
+    /// Follows one SLO over its period (replacing any followed before).
+    fn watch_slo(&mut self, definition: SloDefinition) {
+        let source = Arc::clone(&self.sources.metrics);
+        let schedule = Schedule { refresh: self.refresh.max(SLO_REFRESH), ..self.schedule() };
+        let collector = collect::spawn(self.source_name.clone(), schedule, move |at| {
+            let source = Arc::clone(&source);
+            let definition = definition.clone();
+            async move { source.slo_series(&definition, at).await }
+        });
+        self.slo_series_feed = Some(collector.feed.clone());
+        self.slo_series = Some(collector);
+    }
+
     /// Restarts every collector for another instant (or live).
     fn travel(&mut self, at: Option<DateTime<Utc>>, watching: Option<(String, Duration)>) {
         self.at = at;
@@ -312,6 +338,8 @@ impl Live {
         self.model_feed = None;
         self.slo = spawn_slo(&self.sources, &self.slo_plan, schedule);
         self.slo_feed = self.slo.feed.clone();
+        self.slo_series = None;
+        self.slo_series_feed = None;
         if let Some((model, range)) = watching {
             self.watch_model(model, range);
         }

@@ -47,6 +47,7 @@ pub enum View {
     Alerts,
     Model,
     Slo,
+    SloDetail,
 }
 
 impl View {
@@ -56,6 +57,7 @@ impl View {
             View::Alerts => "alerts",
             View::Model => "model",
             View::Slo => "slo",
+            View::SloDetail => "slo detail",
         }
     }
 }
@@ -109,6 +111,13 @@ impl ModelView {
     pub fn range_name(&self) -> &'static str {
         crate::core::model_detail::RANGES[self.range].0
     }
+}
+
+/// One SLO over its period (the burn-down).
+#[derive(Debug, Clone)]
+pub struct SloDetail {
+    pub definition: crate::core::slo::SloDefinition,
+    pub feed: Feed<crate::core::slo::SloSeries>,
 }
 
 /// A cursor over a table's rows.
@@ -279,6 +288,8 @@ pub struct AppState {
     /// Every SLO's state (evaluated less often than the fleet: long windows).
     pub slo: Feed<Vec<SloEntry>>,
     pub slo_table: TableCursor,
+    /// The SLO opened from the SLO view, and its period step by step.
+    pub slo_detail: Option<SloDetail>,
     /// The model being looked at, its range and its data.
     pub model_view: Option<ModelView>,
     pub view: View,
@@ -312,6 +323,7 @@ impl AppState {
             model_view: None,
             slo: Feed::empty(String::new()),
             slo_table: TableCursor::default(),
+            slo_detail: None,
             source_name,
             view: View::Fleet,
             previous_views: Vec::new(),

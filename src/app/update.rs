@@ -29,6 +29,7 @@ pub enum Msg {
     Alerts(Feed<AlertsSnapshot>),
     ModelFeed(Feed<ModelDetail>),
     Slo(Feed<Vec<crate::core::slo::SloEntry>>),
+    SloSeries(Feed<crate::core::slo::SloSeries>),
     /// A change the runner carried out (or failed to): the sentence to show.
     ChangeDone(Result<String, String>),
     /// The wall clock moved (sent only while something time-dependent is shown).
@@ -39,7 +40,7 @@ pub enum Msg {
 }
 
 /// Work for the runner: things that touch the world outside the state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     Suspend,
@@ -53,11 +54,13 @@ pub enum Effect {
         model: String,
         range: std::time::Duration,
     },
+    /// Start following one SLO over its period (the SLO detail view).
+    WatchSlo(crate::core::slo::SloDefinition),
     /// Move every view to a past instant, or back to live with `None`.
     TimeTravel(Option<DateTime<Utc>>),
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Outcome {
     pub redraw: bool,
     pub effect: Option<Effect>,
@@ -98,6 +101,11 @@ pub fn update(state: &mut AppState, msg: Msg) -> Outcome {
         Msg::Slo(feed) => {
             state.apply_slo(feed);
             Outcome::redraw()
+        }
+        Msg::SloSeries(feed) => {
+            let Some(detail) = state.slo_detail.as_mut() else { return Outcome::nothing() };
+            detail.feed = feed;
+            Outcome { redraw: state.view == View::SloDetail, effect: None }
         }
         Msg::ModelFeed(feed) => {
             let Some(view) = state.model_view.as_mut() else { return Outcome::nothing() };
@@ -151,6 +159,7 @@ pub fn view_modes(view: View) -> &'static [Mode] {
         View::Alerts => &[Mode::Alerts, Mode::Table, Mode::Global],
         View::Model => &[Mode::Model, Mode::Global],
         View::Slo => &[Mode::Table, Mode::Global],
+        View::SloDetail => &[Mode::Global],
     }
 }
 
@@ -202,12 +211,22 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::PreviousView => go_back(state),
+        Action::Open if state.view == View::Slo => {
+            let Some(entry) = state.slo_rows().get(state.slo_table.selected).map(|e| (*e).clone()) else {
+                return Outcome::nothing();
+            };
+            let definition = entry.definition();
+            state.slo_detail =
+                Some(crate::app::state::SloDetail { definition: definition.clone(), feed: Feed::empty(String::new()) });
+            open_view(state, View::SloDetail);
+            Outcome::effect(Effect::WatchSlo(definition))
+        }
         Action::Open => {
             let model = match state.view {
                 View::Fleet => state.fleet.selected_model().map(str::to_owned),
                 View::Alerts => selected_alert(state).and_then(|a| a.model),
-                View::Slo => state.slo_rows().get(state.slo_table.selected).map(|s| s.model.clone()),
-                View::Model => None,
+                View::SloDetail => state.slo_detail.as_ref().map(|d| d.definition.model.clone()),
+                View::Slo | View::Model => None,
             };
             match model {
                 Some(model) => open_model(state, &model),

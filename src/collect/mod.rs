@@ -182,6 +182,13 @@ mod tests {
         ) -> BoxFuture<'a, crate::sources::SloCounts> {
             Box::pin(async { Err(SourceError { source_name: "scripted".into(), message: "fleet only".into() }) })
         }
+        fn slo_series<'a>(
+            &'a self,
+            _slo: &'a crate::core::slo::SloDefinition,
+            _at: DateTime<Utc>,
+        ) -> BoxFuture<'a, Result<crate::core::slo::SloSeries, SourceError>> {
+            Box::pin(async { Err(SourceError { source_name: "scripted".into(), message: "fleet only".into() }) })
+        }
     }
 
     fn schedule(at: Option<DateTime<Utc>>, timeout: Duration) -> Schedule {

@@ -302,6 +302,22 @@ impl SloEntry {
     }
 }
 
+impl SloEntry {
+    /// The definition this entry was evaluated from.
+    pub fn definition(&self) -> SloDefinition {
+        SloDefinition {
+            name: self.name.clone(),
+            model: self.model.clone(),
+            sli: match self.threshold_seconds {
+                Some(threshold_seconds) => Sli::Latency { threshold_seconds },
+                None => Sli::Availability,
+            },
+            objective: Objective::from_percent(self.objective, Duration::from_secs(self.period_seconds)),
+            origin: self.origin.clone(),
+        }
+    }
+}
+
 /// Every SLO at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SloReport {
@@ -314,6 +330,46 @@ pub struct SloReport {
 impl SloReport {
     pub fn pages(&self) -> bool {
         self.slos.iter().any(|s| s.state.pages())
+    }
+}
+
+/// One SLO's events step by step over its period, oldest first: what the
+/// burn-down and the error-ratio chart draw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloSeries {
+    /// The end of the last step.
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub step_seconds: u64,
+    /// Events in each step (`None`: the source had nothing for that step).
+    pub steps: Vec<Option<Counts>>,
+}
+
+/// Points on the period's charts.
+pub const SERIES_POINTS: u64 = 60;
+
+impl SloSeries {
+    /// Budget left after each step, spending from the start of the period:
+    /// 1 at the start, `budget_remaining` at the end (same denominator: all
+    /// the period's events), negative once overspent.
+    pub fn burn_down(&self, objective: &Objective) -> Vec<Option<f64>> {
+        let total: f64 = self.steps.iter().flatten().map(|c| c.total).sum();
+        let budget = objective.budget();
+        if total <= 0.0 || budget <= 0.0 {
+            return vec![None; self.steps.len()];
+        }
+        let mut bad = 0.0;
+        self.steps
+            .iter()
+            .map(|step| {
+                bad += step.map_or(0.0, |c| c.bad);
+                Some(1.0 - bad / (budget * total))
+            })
+            .collect()
+    }
+
+    /// Each step's own error ratio (`None` without traffic).
+    pub fn error_ratios(&self) -> Vec<Option<f64>> {
+        self.steps.iter().map(|s| s.and_then(|c| c.error_ratio())).collect()
     }
 }
 
@@ -380,6 +436,25 @@ mod tests {
             error,
             "latency threshold 300ms is not a bucket bound of the histogram; its bounds are 100ms, 250ms, 500ms"
         );
+    }
+
+    #[test]
+    fn the_burn_down_starts_full_and_ends_at_the_budget_remaining() {
+        let objective = Objective::from_percent(99.0, DAYS_30);
+        let steps = vec![
+            Some(Counts { total: 1000.0, bad: 0.0 }),
+            None,
+            Some(Counts { total: 1000.0, bad: 10.0 }),
+            Some(Counts { total: 1000.0, bad: 40.0 }),
+        ];
+        let series = SloSeries { at: "2026-11-20T14:00:00Z".parse().unwrap(), step_seconds: 3600, steps };
+        let down = series.burn_down(&objective);
+        // Budget: 1 % of 3000 events = 30 bad events.
+        let expected = [1.0, 1.0, 1.0 - 10.0 / 30.0, 1.0 - 50.0 / 30.0];
+        for (got, want) in down.iter().zip(expected) {
+            assert!((got.unwrap() - want).abs() < 1e-12, "{down:?}");
+        }
+        assert_eq!(series.error_ratios(), [Some(0.0), None, Some(0.01), Some(0.04)]);
     }
 
     #[test]

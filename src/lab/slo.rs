@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::catalogue::LATENCY_BOUNDS;
 use super::sim::{Simulator, Sums};
-use crate::core::slo::{Counts, PERIOD_KEY, Sli, SloDefinition, WINDOWS, WindowCounts, bad_events, matching_bound};
+use crate::core::slo::{
+    Counts, PERIOD_KEY, SERIES_POINTS, Sli, SloDefinition, SloSeries, WINDOWS, WindowCounts, bad_events, matching_bound,
+};
 
 const DAY: i64 = 86_400;
 
@@ -45,6 +47,34 @@ impl SloCounter {
         }
         total += sim.sums(m, v, last_full * DAY, to);
         total
+    }
+
+    /// One SLO's events per step over its period ending at `at`.
+    pub fn series(&self, sim: &Simulator, slo: &SloDefinition, at: DateTime<Utc>) -> Result<SloSeries, String> {
+        let m = sim.model_index(&slo.model).ok_or_else(|| format!("no model named {} in the lab", slo.model))?;
+        let bound_index = match slo.sli {
+            Sli::Availability => None,
+            Sli::Latency { threshold_seconds } => {
+                let bound = matching_bound(threshold_seconds, &LATENCY_BOUNDS)?;
+                LATENCY_BOUNDS.iter().position(|b| *b == bound)
+            }
+        };
+        let step = (slo.objective.period.as_secs() / SERIES_POINTS).max(1) as i64;
+        let end = at.timestamp();
+        let versions = sim.models()[m].versions.len();
+        let steps = (0..SERIES_POINTS as i64)
+            .map(|i| {
+                let to = end - (SERIES_POINTS as i64 - 1 - i) * step;
+                let mut sums = Sums::default();
+                for v in 0..versions {
+                    sums += self.sums(sim, m, v, to - step, to);
+                }
+                let total = sums.requests as f64;
+                let within = bound_index.map(|b| sums.latency[b] as f64);
+                Some(Counts { total, bad: bad_events(&slo.sli, total, sums.errors as f64, within).unwrap_or(0.0) })
+            })
+            .collect();
+        Ok(SloSeries { at, step_seconds: step as u64, steps })
     }
 
     /// Counts for one SLO at `at`, over every window and the period.

@@ -51,6 +51,23 @@ impl MetricsSource for LabSource {
         })
     }
 
+    fn slo_series<'a>(
+        &'a self,
+        slo: &'a crate::core::slo::SloDefinition,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<crate::core::slo::SloSeries, SourceError>> {
+        let simulator = Arc::clone(&self.simulator);
+        let counter = Arc::clone(&self.slo);
+        let slo = slo.clone();
+        Box::pin(async move {
+            let name = self.name();
+            tokio::task::spawn_blocking(move || counter.series(&simulator, &slo, at))
+                .await
+                .map_err(|e| SourceError { source_name: name.clone(), message: format!("simulator failed: {e}") })?
+                .map_err(|message| SourceError { source_name: name, message })
+        })
+    }
+
     fn slo_counts<'a>(
         &'a self,
         slos: &'a [crate::core::slo::SloDefinition],

@@ -105,6 +105,7 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
         View::Alerts => alerts_title(frame, state, area),
         View::Model => model_title(frame, state, area),
         View::Slo => slo_title(frame, state, area),
+        View::SloDetail => slo_detail_title(frame, state, area),
     }
 }
 
@@ -126,6 +127,23 @@ fn model_title(frame: &mut Frame, state: &AppState, area: Rect) {
     spans.push(Span::styled(format!("{dot}{}", view.range_name()), theme.accent));
     spans.push(Span::styled(dot.clone(), theme.muted));
     spans.push(freshness_span(state, &state.freshness_of(&view.feed), theme.base));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
+}
+
+/// `SLO fraud-detector-availability · availability 99.5% over 30d · live`
+fn slo_detail_title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let dot = state.glyphs.text(" · ").into_owned();
+    let mut spans = vec![Span::styled(" SLO ", theme.accent.add_modifier(Modifier::BOLD))];
+    if let Some(detail) = &state.slo_detail {
+        let d = &detail.definition;
+        spans.push(Span::styled(format!(" {}", state.glyphs.text(&d.name)), theme.base.add_modifier(Modifier::BOLD)));
+        let period = crate::core::duration::format(d.objective.period);
+        let percent = (d.objective.target * 100.0 * 1e9).round() / 1e9;
+        spans.push(Span::styled(format!("{dot}{} {percent}% over {period}", d.sli.kind()), theme.muted));
+        spans.push(Span::styled(dot.clone(), theme.muted));
+        spans.push(freshness_span(state, &state.freshness_of(&detail.feed), theme.base));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
 }
 
@@ -255,10 +273,17 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
                 (Action::CommandLine, "command"),
                 (Action::Quit, "quit"),
             ],
+            View::SloDetail => &[
+                (Action::Help, "help"),
+                (Action::PreviousView, "back"),
+                (Action::TimeTravel, "time travel"),
+                (Action::CommandLine, "command"),
+                (Action::Quit, "quit"),
+            ],
             View::Slo => &[
                 (Action::Help, "help"),
                 (Action::Filter, "filter"),
-                (Action::Open, "model"),
+                (Action::Open, "burn-down"),
                 (Action::PreviousView, "back"),
                 (Action::CommandLine, "command"),
                 (Action::Quit, "quit"),

@@ -396,6 +396,16 @@ impl MetricsSource for PrometheusFleet {
         })
     }
 
+    fn slo_series<'a>(
+        &'a self,
+        slo: &'a crate::core::slo::SloDefinition,
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<crate::core::slo::SloSeries, SourceError>> {
+        Box::pin(async move {
+            self.slo_series(slo, at).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
+        })
+    }
+
     fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>> {
         Box::pin(async move {
             self.model_detail(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })

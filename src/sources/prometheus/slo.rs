@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 
 use super::Sample;
 use super::fleet::PrometheusFleet;
-use crate::core::slo::{Counts, Sli, SloDefinition, WINDOWS, WindowCounts, bad_events, matching_bound};
+use crate::core::slo::{
+    Counts, SERIES_POINTS, Sli, SloDefinition, SloSeries, WINDOWS, WindowCounts, bad_events, matching_bound,
+};
 use crate::sources::http::RequestError;
 use crate::sources::presets::{Concept, QueryVars};
 
@@ -98,6 +100,86 @@ impl PrometheusFleet {
             }
         }
         Ok(results)
+    }
+
+    /// One SLO's events per step over its period: range queries whose
+    /// window is the step, so each point is that step's increase.
+    pub(crate) async fn slo_series(&self, slo: &SloDefinition, at: DateTime<Utc>) -> Result<SloSeries, RequestError> {
+        let step = Duration::from_secs((slo.objective.period.as_secs() / SERIES_POINTS).max(60));
+        let points = SERIES_POINTS as usize;
+        let step_chrono = chrono::Duration::from_std(step).unwrap_or_default();
+        let start = at - step_chrono * (points as i32 - 1);
+        let model_matcher = format!("{}={}", self.preset().model_label, super::model::promql_string(&slo.model));
+        let with = |extra: Option<String>| -> String {
+            [Some(self.filter().to_string()), Some(model_matcher.clone()), extra]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let (le, need_buckets) = match slo.sli {
+            Sli::Latency { threshold_seconds } => {
+                (le_matcher(&[threshold_seconds], self.preset().le_unit_seconds), true)
+            }
+            Sli::Availability => (None, false),
+        };
+        let vars = QueryVars { window: step, step, filter: with(None) };
+        let bucket_vars = QueryVars { window: step, step, filter: with(le) };
+        let range = |concept: Concept, vars: &QueryVars, wanted: bool| {
+            let promql = self.preset().query(concept, vars).filter(|_| wanted);
+            async move {
+                match promql {
+                    Some(q) => self.client().query_range(&q, start, at, step).await,
+                    None => Ok(Vec::new()),
+                }
+            }
+        };
+        let (requests, errors, buckets) = tokio::join!(
+            range(Concept::Requests, &vars, true),
+            range(Concept::Errors, &vars, true),
+            range(Concept::LatencyBuckets, &bucket_vars, need_buckets),
+        );
+        let (requests, errors, buckets) = (requests?, errors?, buckets?);
+        let step_ms = step.as_millis() as i64;
+        let slot = |t: DateTime<Utc>| -> Option<usize> {
+            let i = ((t - start).num_milliseconds() + step_ms / 2).div_euclid(step_ms);
+            usize::try_from(i).ok().filter(|i| *i < points)
+        };
+        let seconds = step.as_secs_f64();
+        let mut total = vec![None::<f64>; points];
+        let mut failed = vec![0.0; points];
+        let mut within = vec![0.0; points];
+        for s in &requests {
+            for (t, v) in &s.points {
+                if let (Some(i), true) = (slot(*t), v.is_finite()) {
+                    *total[i].get_or_insert(0.0) += v * seconds;
+                }
+            }
+        }
+        for s in &errors {
+            for (t, v) in &s.points {
+                if let (Some(i), true) = (slot(*t), v.is_finite()) {
+                    failed[i] += v * seconds;
+                }
+            }
+        }
+        for s in &buckets {
+            for (t, v) in &s.points {
+                if let (Some(i), true) = (slot(*t), v.is_finite()) {
+                    within[i] += v * seconds;
+                }
+            }
+        }
+        let steps = (0..points)
+            .map(|i| {
+                total[i].map(|t| Counts {
+                    total: t,
+                    bad: bad_events(&slo.sli, t, failed[i], need_buckets.then_some(within[i])).unwrap_or(0.0),
+                })
+            })
+            .collect();
+        Ok(SloSeries { at, step_seconds: step.as_secs(), steps })
     }
 
     /// `le_filter`: `None` when no latency SLO needs buckets, `Some("")` for

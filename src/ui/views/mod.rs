@@ -6,3 +6,4 @@ pub mod fleet;
 pub mod help;
 pub mod model;
 pub mod slo;
+pub mod slo_detail;
