@@ -3,7 +3,7 @@
 //! Shared by the TUI and every one-shot command, so they cannot disagree.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,6 +153,7 @@ impl Setup {
             queries: BTreeMap::new(),
             filter: String::new(),
             scrape_targets: Vec::new(),
+            slo_files: Vec::new(),
             environment: None,
             refresh: Duration::from_secs(15),
             health: HealthThresholds::default(),
@@ -211,7 +212,8 @@ impl Setup {
     /// for every model (availability when the preset knows errors, latency
     /// when it has a histogram).
     pub fn slo_plan(&self, context: &Context) -> Result<SloPlan, Failure> {
-        if !context.slos.is_empty() {
+        let imported = self.imported_slos(context)?;
+        if !context.slos.is_empty() || !imported.is_empty() {
             return Ok(SloPlan::Configured(
                 context
                     .slos
@@ -228,6 +230,7 @@ impl Setup {
                         objective: Objective::from_percent(spec.objective, spec.period),
                         origin: "config".into(),
                     })
+                    .chain(imported)
                     .collect(),
             ));
         }
@@ -238,6 +241,18 @@ impl Setup {
             (preset.has(Concept::Errors), preset.has(Concept::LatencyBuckets))
         };
         Ok(SloPlan::Defaults { availability, latency })
+    }
+
+    /// The SLOs of the context's `slo_files`, paths taken relative to the
+    /// config file; a file's problems name its path, line and key.
+    pub fn imported_slos(&self, context: &Context) -> Result<Vec<SloDefinition>, Failure> {
+        let base = self.paths.config_file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut all = Vec::new();
+        for file in &context.slo_files {
+            let path = if file.is_absolute() { file.clone() } else { base.join(file) };
+            all.extend(crate::config::slo_import::import(&path).map_err(|d| Failure::usage(d.to_string()))?);
+        }
+        Ok(all)
     }
 
     /// Where changes made from the console are recorded.

@@ -419,3 +419,24 @@ fn slo_json_has_the_contract_fields_and_exits_1_when_a_page_row_fires() {
         .code(2)
         .stderr(predicate::str::contains("did you mean fraud-detector?"));
 }
+
+#[test]
+fn config_check_reads_the_sloth_files_a_context_imports() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[contexts.lab]\nlab = { scenario = \"calm\" }\nslo_files = [\"slos/fraud.yml\"]\n")
+        .unwrap();
+    std::fs::create_dir_all(home.path().join("slos")).unwrap();
+    let sloth = home.path().join("slos/fraud.yml");
+    std::fs::write(&sloth, "version: \"prometheus/v1\"\nservice: fraud\nslos:\n  - name: a\n    objective: high\n    sli:\n      events:\n        error_query: x[{{.window}}]\n        total_query: y[{{.window}}]\n").unwrap();
+    vigil(&home).args(["config", "check", "--config"]).arg(&config).assert().code(2).stderr(
+        predicate::str::contains(format!("{}:5:16", sloth.display())).and(predicate::str::contains("not a Sloth spec")),
+    );
+    // In the lab the imported queries cannot run: said per SLO, not fatal.
+    std::fs::write(&sloth, "version: \"prometheus/v1\"\nservice: fraud\nslos:\n  - name: a\n    objective: 99.9\n    sli:\n      events:\n        error_query: x[{{.window}}]\n        total_query: y[{{.window}}]\n").unwrap();
+    vigil(&home).args(["config", "check", "--config"]).arg(&config).assert().code(0);
+    let out = vigil(&home).args(["slo", "--format", "json", "--at", AT, "--config"]).arg(&config).assert().code(0);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["slos"][0]["name"], "fraud-a");
+    assert!(json["slos"][0]["error"].as_str().unwrap().contains("need a Prometheus"));
+}

@@ -121,12 +121,18 @@ fn vigil_slo_matches_the_closed_form_at_every_window() {
     std::fs::write(
         &config,
         format!(
-            "[contexts.test]\nprometheus = {{ url = \"{}\" }}\n\
+            "[contexts.test]\nprometheus = {{ url = \"{}\" }}\nslo_files = [\"sloth.yml\"]\n\
              [[contexts.test.slo]]\nname = \"m-availability\"\nmodel = \"m\"\nkind = \"availability\"\nobjective = 99.0\nperiod = \"7d\"\n\
              [[contexts.test.slo]]\nname = \"m-latency\"\nmodel = \"m\"\nkind = \"latency\"\nobjective = 99.0\nthreshold = \"1s\"\nperiod = \"30d\"\n\
              [[contexts.test.slo]]\nname = \"m-latency-300ms\"\nmodel = \"m\"\nkind = \"latency\"\nobjective = 99.0\nthreshold = \"300ms\"\n",
             prometheus.url()
         ),
+    )
+    .unwrap();
+    // The same availability SLI as a team would write it for Sloth.
+    std::fs::write(
+        home.path().join("sloth.yml"),
+        "version: \"prometheus/v1\"\nservice: \"m\"\nslos:\n  - name: \"requests-availability\"\n    objective: 99.0\n    sli:\n      events:\n        error_query: sum(rate(model_requests_total{model=\"m\",outcome=\"error\"}[{{.window}}]))\n        total_query: sum(rate(model_requests_total{model=\"m\"}[{{.window}}]))\n",
     )
     .unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
@@ -174,6 +180,19 @@ fn vigil_slo_matches_the_closed_form_at_every_window() {
         "latency threshold 300ms is not a bucket bound of the histogram; its bounds are 500ms, 1s"
     );
     assert!(stderr.contains("m-latency-300ms: latency threshold 300ms"), "{stderr}");
+
+    // The imported Sloth SLO runs the team's own queries and agrees.
+    let sloth = &slos[3];
+    assert_eq!(sloth["name"], "m-requests-availability");
+    assert_eq!(sloth["kind"], "events");
+    assert!(sloth["origin"].as_str().unwrap().ends_with("sloth.yml"));
+    for (window, _) in vigil::core::slo::WINDOWS {
+        assert_close(
+            sloth["error_ratio"][window].as_f64().unwrap(),
+            availability["error_ratio"][window].as_f64().unwrap(),
+            window,
+        );
+    }
 
     // The SLO view's burn-down, step by step over the period, ends where the
     // period's budget stands.

@@ -57,6 +57,18 @@ pub fn check(setup_options: crate::cli::GlobalOptions) -> Result<u8, Failure> {
         }
     }
     let presets = check_presets(&config, &paths.presets_dir, &mut problems);
+    // Imported SLO specs, relative to the config file.
+    let base = paths.config_file.parent().map(Path::to_path_buf).unwrap_or_default();
+    for context in config.contexts.values() {
+        for file in &context.slo_files {
+            let path = if file.is_absolute() { file.clone() } else { base.join(file) };
+            if let Err(d) = config::slo_import::import(&path)
+                && !problems.contains(&d)
+            {
+                problems.push(d);
+            }
+        }
+    }
     if problems.is_empty() {
         println!("{}", summary(&config, &checked, &themes, &keymaps, &presets));
         Ok(0)

@@ -529,8 +529,8 @@ mod tests {
         assert_eq!(errors, [format!("{label}:2:1: contexts.dev.ulr: unknown key (known keys: {})", CONTEXT_KEY_LIST)]);
     }
 
-    const CONTEXT_KEY_LIST: &str = "read_only, tint, preset, queries, filter, scrape_targets, environment, refresh, \
-                                    health, prometheus, alertmanager, mlflow, elasticsearch, lab, slo";
+    const CONTEXT_KEY_LIST: &str = "read_only, tint, preset, queries, filter, scrape_targets, slo_files, environment, \
+                                    refresh, health, prometheus, alertmanager, mlflow, elasticsearch, lab, slo";
 
     #[test]
     fn an_unreadable_file_is_one_file_level_problem() {

@@ -11,6 +11,7 @@ mod reader;
 mod schema;
 pub mod secret;
 mod select;
+pub mod slo_import;
 mod url_check;
 
 pub use load::{format_report, load, load_or_default, load_str};

@@ -41,6 +41,8 @@ pub struct Context {
     pub filter: String,
     /// `/metrics` URLs read directly when Prometheus cannot be reached.
     pub scrape_targets: Vec<String>,
+    /// Sloth SLO specs to import (relative to the config file's directory).
+    pub slo_files: Vec<std::path::PathBuf>,
     /// Deployment environment shown for models when the source has no label.
     pub environment: Option<String>,
     /// How often collectors poll.

@@ -28,6 +28,7 @@ const CONTEXT_KEYS: &[&str] = &[
     "queries",
     "filter",
     "scrape_targets",
+    "slo_files",
     "environment",
     "refresh",
     "health",
@@ -162,6 +163,7 @@ fn context(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str, presets: &[Strin
         queries: s.field("queries").map(|f| queries(r, &f)).unwrap_or_default(),
         filter: s.field("filter").and_then(|f| filter(r, &f)).unwrap_or_default(),
         scrape_targets: s.field("scrape_targets").map(|f| scrape_targets(r, &f)).unwrap_or_default(),
+        slo_files: s.field("slo_files").map(|f| slo_files(r, &f)).unwrap_or_default(),
         environment: s.field("environment").and_then(|f| r.text(&f)),
         refresh: s.field("refresh").and_then(|f| refresh(r, &f)).unwrap_or(DEFAULT_REFRESH),
         health: s.field("health").and_then(|f| r.table(&f, "a table")).map(|h| health(r, &h)).unwrap_or_default(),
@@ -215,6 +217,28 @@ fn filter(r: &mut Reader<'_>, field: &Field<'_, '_>) -> Option<String> {
             None
         }
     }
+}
+
+/// `slo_files = ["slos/fraud.yml"]`: Sloth specs to import. Their content is
+/// checked by `vigil config check` and when the context is used.
+fn slo_files(r: &mut Reader<'_>, field: &Field<'_, '_>) -> Vec<PathBuf> {
+    let DeValue::Array(items) = field.value.get_ref() else {
+        let found = describe(field.value.get_ref());
+        r.error(
+            field.span(),
+            &field.path,
+            format!("expected an array of paths like [\"slos/fraud.yml\"], found {found}"),
+        );
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| {
+            let item_field = Field { path: format!("{}[{index}]", field.path), key_span: item.span(), value: item };
+            r.string(&item_field).map(PathBuf::from)
+        })
+        .collect()
 }
 
 /// `scrape_targets = ["http://10.0.0.5:8080/metrics", …]`. A target listed

@@ -81,6 +81,7 @@ mod tests {
             queries: BTreeMap::new(),
             filter: String::new(),
             scrape_targets: Vec::new(),
+            slo_files: Vec::new(),
             environment: None,
             refresh: Duration::from_secs(10),
             health: HealthThresholds::default(),

@@ -85,12 +85,15 @@ impl Objective {
 }
 
 /// What counts as a bad event.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Sli {
     /// Failed requests.
     Availability,
     /// Requests slower than the threshold (which must be a bucket bound).
     Latency { threshold_seconds: f64 },
+    /// Imported (Sloth): the team's own PromQL for error and total rates,
+    /// with `{{.window}}` where the window goes.
+    Events { error_query: String, total_query: String },
 }
 
 impl Sli {
@@ -98,6 +101,7 @@ impl Sli {
         match self {
             Sli::Availability => "availability",
             Sli::Latency { .. } => "latency",
+            Sli::Events { .. } => "events",
         }
     }
 }
@@ -144,7 +148,7 @@ pub fn default_slos(model: &str, errors: bool, latency_bounds: bool) -> Vec<SloD
 /// ones, and the cumulative count at the latency threshold's bucket.
 pub fn bad_events(sli: &Sli, total: f64, errors: f64, within_threshold: Option<f64>) -> Option<f64> {
     match sli {
-        Sli::Availability => Some(errors),
+        Sli::Availability | Sli::Events { .. } => Some(errors),
         Sli::Latency { .. } => within_threshold.map(|good| (total - good).max(0.0)),
     }
 }
@@ -266,6 +270,9 @@ pub struct SloEntry {
     pub period_seconds: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold_seconds: Option<f64>,
+    /// Imported SLOs: the error and total queries, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries: Option<[String; 2]>,
     /// `config`, `default`, or the file it was imported from.
     pub origin: String,
     /// Why this SLO could not be evaluated (the others still are).
@@ -292,7 +299,11 @@ impl SloEntry {
             period_seconds: definition.objective.period.as_secs(),
             threshold_seconds: match definition.sli {
                 Sli::Latency { threshold_seconds } => Some(threshold_seconds),
-                Sli::Availability => None,
+                Sli::Availability | Sli::Events { .. } => None,
+            },
+            queries: match &definition.sli {
+                Sli::Events { error_query, total_query } => Some([error_query.clone(), total_query.clone()]),
+                _ => None,
             },
             origin: definition.origin.clone(),
             error,
@@ -308,9 +319,12 @@ impl SloEntry {
         SloDefinition {
             name: self.name.clone(),
             model: self.model.clone(),
-            sli: match self.threshold_seconds {
-                Some(threshold_seconds) => Sli::Latency { threshold_seconds },
-                None => Sli::Availability,
+            sli: match (self.threshold_seconds, &self.queries) {
+                (Some(threshold_seconds), _) => Sli::Latency { threshold_seconds },
+                (None, Some([error_query, total_query])) => {
+                    Sli::Events { error_query: error_query.clone(), total_query: total_query.clone() }
+                }
+                (None, None) => Sli::Availability,
             },
             objective: Objective::from_percent(self.objective, Duration::from_secs(self.period_seconds)),
             origin: self.origin.clone(),

@@ -16,6 +16,9 @@ use crate::core::slo::{
 
 const DAY: i64 = 86_400;
 
+/// Imported SLOs bring their own PromQL, which the lab cannot run.
+const IMPORTED_NEEDS_PROMETHEUS: &str = "an imported SLO's queries need a Prometheus; the lab cannot run PromQL";
+
 #[derive(Default)]
 pub struct SloCounter {
     /// (model, version, day number, generation) → that day's sums.
@@ -51,9 +54,13 @@ impl SloCounter {
 
     /// One SLO's events per step over its period ending at `at`.
     pub fn series(&self, sim: &Simulator, slo: &SloDefinition, at: DateTime<Utc>) -> Result<SloSeries, String> {
+        if matches!(slo.sli, Sli::Events { .. }) {
+            return Err(IMPORTED_NEEDS_PROMETHEUS.into());
+        }
         let m = sim.model_index(&slo.model).ok_or_else(|| format!("no model named {} in the lab", slo.model))?;
         let bound_index = match slo.sli {
             Sli::Availability => None,
+            Sli::Events { .. } => return Err(IMPORTED_NEEDS_PROMETHEUS.into()),
             Sli::Latency { threshold_seconds } => {
                 let bound = matching_bound(threshold_seconds, &LATENCY_BOUNDS)?;
                 LATENCY_BOUNDS.iter().position(|b| *b == bound)
@@ -79,9 +86,13 @@ impl SloCounter {
 
     /// Counts for one SLO at `at`, over every window and the period.
     pub fn counts(&self, sim: &Simulator, slo: &SloDefinition, at: DateTime<Utc>) -> Result<WindowCounts, String> {
+        if matches!(slo.sli, Sli::Events { .. }) {
+            return Err(IMPORTED_NEEDS_PROMETHEUS.into());
+        }
         let m = sim.model_index(&slo.model).ok_or_else(|| format!("no model named {} in the lab", slo.model))?;
         let bound_index = match slo.sli {
             Sli::Availability => None,
+            Sli::Events { .. } => return Err(IMPORTED_NEEDS_PROMETHEUS.into()),
             Sli::Latency { threshold_seconds } => {
                 let bound = matching_bound(threshold_seconds, &LATENCY_BOUNDS)?;
                 LATENCY_BOUNDS.iter().position(|b| *b == bound)

@@ -39,6 +39,16 @@ pub fn le_matcher(thresholds_seconds: &[f64], unit_seconds: f64) -> Option<Strin
     Some(format!("le=~\"{}\"", spellings.join("|")))
 }
 
+/// A window as Sloth writes it in `{{.window}}`: `5m`, `30m`, `1h`, `3d`, `30d`.
+fn prometheus_duration(seconds: u64) -> String {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if seconds.is_multiple_of(size) {
+            return format!("{}{unit}", seconds / size);
+        }
+    }
+    format!("{seconds}s")
+}
+
 /// One window's fleet-wide answers.
 #[derive(Default)]
 struct WindowData {
@@ -66,7 +76,7 @@ impl PrometheusFleet {
             .iter()
             .filter_map(|s| match s.sli {
                 Sli::Latency { threshold_seconds } => Some(threshold_seconds),
-                Sli::Availability => None,
+                _ => None,
             })
             .collect();
         // Only the buckets at the thresholds: one series per version instead of
@@ -80,12 +90,18 @@ impl PrometheusFleet {
         }
         let mut results: Vec<Result<WindowCounts, String>> =
             slos.iter().map(|slo| self.counts_for(slo, &data)).collect();
+        // Imported SLOs run their own queries: two per window each.
+        for (slo, result) in slos.iter().zip(results.iter_mut()) {
+            if let Sli::Events { error_query, total_query } = &slo.sli {
+                *result = self.event_counts(error_query, total_query, slo.objective.period, at).await;
+            }
+        }
         // A threshold that matched no bucket: name the bounds that do exist
         // (one unfiltered query, only on this error path).
         if results.iter().any(|r| r.as_ref().is_err_and(|e| e == NO_SUCH_BOUND)) {
             let all = self.window_data(WINDOWS[0].1, at, Some("")).await?;
             for (slo, result) in slos.iter().zip(results.iter_mut()) {
-                if let (Err(e), Sli::Latency { threshold_seconds }) = (&*result, slo.sli)
+                if let (Err(e), Sli::Latency { threshold_seconds }) = (&*result, &slo.sli)
                     && e == NO_SUCH_BOUND
                 {
                     let bounds: Vec<f64> = all
@@ -93,7 +109,7 @@ impl PrometheusFleet {
                         .get(&slo.model)
                         .map(|b| b.values().map(|(bound, _)| *bound).collect())
                         .unwrap_or_default();
-                    *result = Err(matching_bound(threshold_seconds, &bounds)
+                    *result = Err(matching_bound(*threshold_seconds, &bounds)
                         .err()
                         .unwrap_or_else(|| format!("no bucket at {threshold_seconds}s in the queried windows")));
                 }
@@ -123,6 +139,9 @@ impl PrometheusFleet {
                 (le_matcher(&[threshold_seconds], self.preset().le_unit_seconds), true)
             }
             Sli::Availability => (None, false),
+            Sli::Events { ref error_query, ref total_query } => {
+                return self.event_series(error_query, total_query, step, start, at, points).await;
+            }
         };
         let vars = QueryVars { window: step, step, filter: with(None) };
         let bucket_vars = QueryVars { window: step, step, filter: with(le) };
@@ -179,6 +198,77 @@ impl PrometheusFleet {
                 })
             })
             .collect();
+        Ok(SloSeries { at, step_seconds: step.as_secs(), steps })
+    }
+
+    /// An imported SLO's counts: its error and total queries for every
+    /// window, `{{.window}}` replaced, as Sloth's recording rules would run them.
+    async fn event_counts(
+        &self,
+        error_query: &str,
+        total_query: &str,
+        period: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<WindowCounts, String> {
+        let windows: Vec<u64> = WINDOWS.iter().map(|(_, s)| *s).chain([period.as_secs()]).collect();
+        let one = |template: &str, seconds: u64| {
+            let promql = template.replace("{{.window}}", &prometheus_duration(seconds));
+            async move {
+                let samples = self.client().query(&promql, Some(at)).await.map_err(|e| e.to_string())?;
+                Ok::<f64, String>(
+                    samples.iter().map(|s| s.value).filter(|v| v.is_finite()).sum::<f64>() * seconds as f64,
+                )
+            }
+        };
+        let answers = futures::future::join_all(
+            windows.iter().map(|w| async move { (one(error_query, *w).await, one(total_query, *w).await) }),
+        )
+        .await;
+        let mut counts = Vec::new();
+        for (bad, total) in answers {
+            counts.push(Counts { total: total?, bad: bad? });
+        }
+        let mut windows_counts = [Counts::default(); 7];
+        windows_counts.copy_from_slice(&counts[..7]);
+        Ok(WindowCounts { windows: windows_counts, period: counts[7] })
+    }
+
+    /// An imported SLO step by step: its queries as range queries.
+    async fn event_series(
+        &self,
+        error_query: &str,
+        total_query: &str,
+        step: Duration,
+        start: DateTime<Utc>,
+        at: DateTime<Utc>,
+        points: usize,
+    ) -> Result<SloSeries, RequestError> {
+        let window = prometheus_duration(step.as_secs());
+        let (error_promql, total_promql) =
+            (error_query.replace("{{.window}}", &window), total_query.replace("{{.window}}", &window));
+        let (bad, total) = tokio::join!(
+            self.client().query_range(&error_promql, start, at, step),
+            self.client().query_range(&total_promql, start, at, step),
+        );
+        let (bad, total) = (bad?, total?);
+        let step_ms = step.as_millis() as i64;
+        let place = |series: &[super::Series]| -> Vec<Option<f64>> {
+            let mut out = vec![None; points];
+            for s in series {
+                for (t, v) in &s.points {
+                    let i = ((*t - start).num_milliseconds() + step_ms / 2).div_euclid(step_ms);
+                    if let Ok(i) = usize::try_from(i)
+                        && i < points
+                        && v.is_finite()
+                    {
+                        *out[i].get_or_insert(0.0) += v * step.as_secs_f64();
+                    }
+                }
+            }
+            out
+        };
+        let (bad, total) = (place(&bad), place(&total));
+        let steps = (0..points).map(|i| total[i].map(|t| Counts { total: t, bad: bad[i].unwrap_or(0.0) })).collect();
         Ok(SloSeries { at, step_seconds: step.as_secs(), steps })
     }
 
@@ -276,7 +366,7 @@ impl PrometheusFleet {
                     Err(_) => None,
                 }
             }
-            Sli::Availability => None,
+            Sli::Availability | Sli::Events { .. } => None,
         };
         let counts = |seconds: u64| -> Counts {
             let Some(d) = data.get(&seconds) else { return Counts::default() };
