@@ -61,13 +61,7 @@ fn table(report: &SloReport) -> String {
         .slos
         .iter()
         .map(|e| {
-            let firing: Vec<String> = e
-                .state
-                .alerts
-                .iter()
-                .filter(|a| a.firing)
-                .map(|a| format!("{} {}/{}", a.severity, a.long, a.short))
-                .collect();
+            let firing = e.state.firing_rows();
             vec![
                 e.name.clone(),
                 e.model.clone(),

@@ -221,6 +221,11 @@ pub struct SloState {
 }
 
 impl SloState {
+    /// The rows that fire, as `page 1h/5m`.
+    pub fn firing_rows(&self) -> Vec<String> {
+        self.alerts.iter().filter(|a| a.firing).map(|a| format!("{} {}/{}", a.severity, a.long, a.short)).collect()
+    }
+
     /// Whether any page-level row fires (`vigil slo` exits 1 then).
     pub fn pages(&self) -> bool {
         self.alerts.iter().any(|a| a.firing && a.severity == "page")

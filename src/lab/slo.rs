@@ -19,6 +19,20 @@ const DAY: i64 = 86_400;
 /// Imported SLOs bring their own PromQL, which the lab cannot run.
 const IMPORTED_NEEDS_PROMETHEUS: &str = "an imported SLO's queries need a Prometheus; the lab cannot run PromQL";
 
+/// The SLO's model in the lab, and the index of its latency bound if any.
+fn resolve(sim: &Simulator, slo: &SloDefinition) -> Result<(usize, Option<usize>), String> {
+    let bound_index = match slo.sli {
+        Sli::Availability => None,
+        Sli::Events { .. } => return Err(IMPORTED_NEEDS_PROMETHEUS.into()),
+        Sli::Latency { threshold_seconds } => {
+            let bound = matching_bound(threshold_seconds, &LATENCY_BOUNDS)?;
+            LATENCY_BOUNDS.iter().position(|b| *b == bound)
+        }
+    };
+    let m = sim.model_index(&slo.model).ok_or_else(|| format!("no model named {} in the lab", slo.model))?;
+    Ok((m, bound_index))
+}
+
 #[derive(Default)]
 pub struct SloCounter {
     /// (model, version, day number, generation) → that day's sums.
@@ -54,18 +68,7 @@ impl SloCounter {
 
     /// One SLO's events per step over its period ending at `at`.
     pub fn series(&self, sim: &Simulator, slo: &SloDefinition, at: DateTime<Utc>) -> Result<SloSeries, String> {
-        if matches!(slo.sli, Sli::Events { .. }) {
-            return Err(IMPORTED_NEEDS_PROMETHEUS.into());
-        }
-        let m = sim.model_index(&slo.model).ok_or_else(|| format!("no model named {} in the lab", slo.model))?;
-        let bound_index = match slo.sli {
-            Sli::Availability => None,
-            Sli::Events { .. } => return Err(IMPORTED_NEEDS_PROMETHEUS.into()),
-            Sli::Latency { threshold_seconds } => {
-                let bound = matching_bound(threshold_seconds, &LATENCY_BOUNDS)?;
-                LATENCY_BOUNDS.iter().position(|b| *b == bound)
-            }
-        };
+        let (m, bound_index) = resolve(sim, slo)?;
         let step = (slo.objective.period.as_secs() / SERIES_POINTS).max(1) as i64;
         let end = at.timestamp();
         let versions = sim.models()[m].versions.len();
@@ -86,18 +89,7 @@ impl SloCounter {
 
     /// Counts for one SLO at `at`, over every window and the period.
     pub fn counts(&self, sim: &Simulator, slo: &SloDefinition, at: DateTime<Utc>) -> Result<WindowCounts, String> {
-        if matches!(slo.sli, Sli::Events { .. }) {
-            return Err(IMPORTED_NEEDS_PROMETHEUS.into());
-        }
-        let m = sim.model_index(&slo.model).ok_or_else(|| format!("no model named {} in the lab", slo.model))?;
-        let bound_index = match slo.sli {
-            Sli::Availability => None,
-            Sli::Events { .. } => return Err(IMPORTED_NEEDS_PROMETHEUS.into()),
-            Sli::Latency { threshold_seconds } => {
-                let bound = matching_bound(threshold_seconds, &LATENCY_BOUNDS)?;
-                LATENCY_BOUNDS.iter().position(|b| *b == bound)
-            }
-        };
+        let (m, bound_index) = resolve(sim, slo)?;
         let to = at.timestamp();
         let versions = sim.models()[m].versions.len();
         let window = |seconds: i64| -> Counts {

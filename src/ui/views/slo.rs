@@ -134,13 +134,7 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
                 Cell::from(slo.state.exhaustion_seconds.map_or_else(|| glyphs.dash.to_string(), format_age))
             }
             SloColumn::Firing => {
-                let firing: Vec<String> = slo
-                    .state
-                    .alerts
-                    .iter()
-                    .filter(|a| a.firing)
-                    .map(|a| format!("{} {}/{}", a.severity, a.long, a.short))
-                    .collect();
+                let firing = slo.state.firing_rows();
                 match (&slo.error, firing.is_empty()) {
                     (Some(e), _) => Cell::from(glyphs.text(e).into_owned()).style(theme.error),
                     (None, true) => {
@@ -247,13 +241,7 @@ pub fn model_lines(state: &AppState, model: &str) -> Vec<Line<'static>> {
         .map(|s| {
             let budget = s.state.budget_remaining.map_or_else(|| "no traffic".into(), |b| format!("{:.0}%", b * 100.0));
             let burn = s.state.burn_rate.get("1h").map_or_else(|| "—".into(), |b| format!("{b:.1}"));
-            let firing: Vec<String> = s
-                .state
-                .alerts
-                .iter()
-                .filter(|a| a.firing)
-                .map(|a| format!("{} {}/{}", a.severity, a.long, a.short))
-                .collect();
+            let firing = s.state.firing_rows();
             let mut spans = vec![
                 Span::styled(format!("SLO {} ", s.name), theme.accent),
                 Span::styled(format!("{} {}% · budget {budget} · burn 1h {burn}", s.kind, s.objective), theme.base),
