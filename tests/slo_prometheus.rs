@@ -121,7 +121,7 @@ fn vigil_slo_matches_the_closed_form_at_every_window() {
     std::fs::write(
         &config,
         format!(
-            "[contexts.test]\nprometheus = {{ url = \"{}\" }}\nslo_files = [\"sloth.yml\"]\n\
+            "[contexts.test]\nprometheus = {{ url = \"{}\" }}\nslo_files = [\"sloth.yml\", \"openslo.yaml\"]\n\
              [[contexts.test.slo]]\nname = \"m-availability\"\nmodel = \"m\"\nkind = \"availability\"\nobjective = 99.0\nperiod = \"7d\"\n\
              [[contexts.test.slo]]\nname = \"m-latency\"\nmodel = \"m\"\nkind = \"latency\"\nobjective = 99.0\nthreshold = \"1s\"\nperiod = \"30d\"\n\
              [[contexts.test.slo]]\nname = \"m-latency-300ms\"\nmodel = \"m\"\nkind = \"latency\"\nobjective = 99.0\nthreshold = \"300ms\"\n",
@@ -133,6 +133,12 @@ fn vigil_slo_matches_the_closed_form_at_every_window() {
     std::fs::write(
         home.path().join("sloth.yml"),
         "version: \"prometheus/v1\"\nservice: \"m\"\nslos:\n  - name: \"requests-availability\"\n    objective: 99.0\n    sli:\n      events:\n        error_query: sum(rate(model_requests_total{model=\"m\",outcome=\"error\"}[{{.window}}]))\n        total_query: sum(rate(model_requests_total{model=\"m\"}[{{.window}}]))\n",
+    )
+    .unwrap();
+    // And as an OpenSLO ratio objective (good over total, counters).
+    std::fs::write(
+        home.path().join("openslo.yaml"),
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: m-openslo\nspec:\n  service: m\n  indicator:\n    metadata:\n      name: m-good\n    spec:\n      ratioMetric:\n        counter: true\n        good:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: model_requests_total{model=\"m\",outcome=\"success\"}\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: model_requests_total{model=\"m\"}\n  timeWindow:\n    - duration: 7d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.99\n",
     )
     .unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
@@ -189,6 +195,16 @@ fn vigil_slo_matches_the_closed_form_at_every_window() {
     for (window, _) in vigil::core::slo::WINDOWS {
         assert_close(
             sloth["error_ratio"][window].as_f64().unwrap(),
+            availability["error_ratio"][window].as_f64().unwrap(),
+            window,
+        );
+    }
+    // The OpenSLO objective (total − good) agrees too, over its own 7 d period.
+    let openslo = &slos[4];
+    assert_eq!((openslo["name"].as_str(), openslo["period_seconds"].as_u64()), (Some("m-openslo"), Some(7 * 86_400)));
+    for (window, _) in vigil::core::slo::WINDOWS.iter().copied().chain([("period", 0)]) {
+        assert_close(
+            openslo["error_ratio"][window].as_f64().unwrap(),
             availability["error_ratio"][window].as_f64().unwrap(),
             window,
         );
