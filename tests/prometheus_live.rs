@@ -343,3 +343,72 @@ fn the_example_rules_file_is_valid_and_fires_on_the_bad_canary() {
     assert_eq!(alert.state, AlertState::Pending, "held for 2m before firing");
     assert!(alert.summary.contains("of requests failing"), "{}", alert.summary);
 }
+
+/// Sloth's recording rules for one SLO, as `sloth generate` writes them.
+fn sloth_rules(id: &str, service: &str, slo: &str, error: &str, total: &str) -> String {
+    let mut rules = String::from("groups:\n  - name: sloth-slo-sli-recordings\n    rules:\n");
+    for window in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
+        rules.push_str(&format!(
+            "      - record: slo:sli_error:ratio_rate{window}\n        expr: ({}) / ({})\n        labels:\n          sloth_id: {id}\n          sloth_service: {service}\n          sloth_slo: {slo}\n          sloth_window: {window}\n",
+            error.replace("{{.window}}", window),
+            total.replace("{{.window}}", window),
+        ));
+    }
+    rules.push_str(&format!(
+        "      - record: slo:sli_error:ratio_rate30d\n        expr: sum_over_time(slo:sli_error:ratio_rate5m{{sloth_id=\"{id}\"}}[30d]) / ignoring (sloth_window) count_over_time(slo:sli_error:ratio_rate5m{{sloth_id=\"{id}\"}}[30d])\n        labels:\n          sloth_window: 30d\n"
+    ));
+    rules
+}
+
+#[test]
+fn sloths_recording_rules_agree_with_vigil_at_the_instant_they_were_evaluated() {
+    let error = r#"sum(rate(model_requests_total{model="fraud-detector",outcome="error"}[{{.window}}]))"#;
+    let total = r#"sum(rate(model_requests_total{model="fraud-detector"}[{{.window}}]))"#;
+    let id = "fraud-detector-requests-availability";
+    let lab = LabServer::start(&["--scenario", "bad-deploy", "--models", "1", "--seed", "42"]);
+    let prometheus = Prometheus::start(PrometheusSetup {
+        scrape_targets: vec![lab.address()],
+        rules_yaml: Some(sloth_rules(id, "fraud-detector", "requests-availability", error, total)),
+        ..Default::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("sloth.yml"),
+        format!(
+            "version: \"prometheus/v1\"\nservice: fraud-detector\nslos:\n  - name: requests-availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: {error}\n        total_query: {total}\n"
+        ),
+    )
+    .unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[contexts.lab]\nprometheus = {{ url = \"{}\" }}\nslo_files = [\"sloth.yml\"]\n", prometheus.url()),
+    )
+    .unwrap();
+    let check = wait_for("Sloth's 5m ratio with traffic behind it", DEADLINE, || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+        support::isolate(&mut command, home.path());
+        let output = command.args(["slo", "--format", "json", "--config"]).arg(&config).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| format!("{e}"))?;
+        let check = json["slos"][0]["sloth"].clone();
+        let five = check["windows"].as_array().and_then(|w| w.iter().find(|w| w["window"] == "5m").cloned());
+        match five {
+            Some(w) if w["sloth"].is_number() => Ok(check),
+            _ => Err(format!("{json}")),
+        }
+    });
+    let windows = check["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 8, "{check}");
+    for w in windows {
+        if w["comparable"] == true {
+            assert_eq!(w["agrees"], true, "window {} disagrees: {check}", w["window"]);
+        } else {
+            assert_eq!(w["window"], "30d", "only the 30 d mean of 5 m ratios is another quantity");
+            assert!(w["agrees"].is_null());
+        }
+    }
+    // The canary's errors are in the 5 m ratio, on both sides.
+    let five = windows.iter().find(|w| w["window"] == "5m").unwrap();
+    let (sloth, vigil) = (five["sloth"].as_f64().unwrap(), five["vigil"].as_f64().unwrap());
+    assert!(sloth > 0.0 && (sloth - vigil).abs() <= 1e-9 * sloth, "{sloth} vs {vigil}");
+}

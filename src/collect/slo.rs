@@ -40,5 +40,11 @@ pub async fn evaluate(
     at: DateTime<Utc>,
 ) -> Result<Vec<SloEntry>, SourceError> {
     let counts = source.slo_counts(definitions, at).await?;
-    Ok(definitions.iter().zip(counts).map(|(d, c)| SloEntry::new(d, c)).collect())
+    let checks = source.sloth_checks(definitions, at).await;
+    Ok(definitions
+        .iter()
+        .zip(counts)
+        .zip(checks)
+        .map(|((d, c), check)| SloEntry { sloth: check, ..SloEntry::new(d, c) })
+        .collect())
 }

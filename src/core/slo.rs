@@ -285,6 +285,10 @@ pub struct SloEntry {
     pub error: Option<String>,
     /// Which window `exhaustion_seconds` extrapolates.
     pub exhaustion_window: &'static str,
+    /// Sloth's own recording rules for this SLO, where they exist, and
+    /// whether they agree with vigil's numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sloth: Option<SlothCheck>,
     #[serde(flatten)]
     pub state: SloState,
 }
@@ -313,6 +317,7 @@ impl SloEntry {
             origin: definition.origin.clone(),
             error,
             exhaustion_window: EXHAUSTION_WINDOW,
+            sloth: None,
             state,
         }
     }
@@ -334,6 +339,61 @@ impl SloEntry {
             objective: Objective::from_percent(self.objective, Duration::from_secs(self.period_seconds)),
             origin: self.origin.clone(),
         }
+    }
+}
+
+/// Sloth's `slo:sli_error:ratio_rate<w>` next to vigil's own error ratio,
+/// both at the instant Sloth's rules were last evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlothCheck {
+    /// When the rules were evaluated (vigil recomputed at the same instant).
+    pub evaluated_at: chrono::DateTime<chrono::Utc>,
+    pub windows: Vec<SlothWindow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlothWindow {
+    pub window: String,
+    pub sloth: Option<f64>,
+    pub vigil: Option<f64>,
+    /// Whether the two are the same quantity: Sloth's 30 d ratio is the mean
+    /// of its 5 m ratios, vigil's the ratio of the period's totals.
+    pub comparable: bool,
+    /// Within 1e-9 relative (or both without traffic); `None` when not comparable.
+    pub agrees: Option<bool>,
+}
+
+impl SlothCheck {
+    /// Compares Sloth's ratios (by window name) with vigil's at the same instant.
+    pub fn compare(
+        evaluated_at: chrono::DateTime<chrono::Utc>,
+        sloth: &[(String, f64)],
+        vigil: &WindowCounts,
+        period_seconds: u64,
+    ) -> SlothCheck {
+        let mut windows = Vec::new();
+        for (name, seconds) in WINDOWS.iter().copied().chain([("30d", 30 * 86_400)]) {
+            let Some((_, value)) = sloth.iter().find(|(w, _)| w == name) else { continue };
+            let sloth_value = value.is_finite().then_some(*value);
+            let comparable = seconds != 30 * 86_400;
+            let ours = match WINDOWS.iter().position(|(w, _)| *w == name) {
+                Some(i) => vigil.windows[i].error_ratio(),
+                None if period_seconds == seconds => vigil.period.error_ratio(),
+                None => None,
+            };
+            let agrees = comparable.then(|| match (sloth_value, ours) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12),
+                (None, None) => true,
+                _ => false,
+            });
+            windows.push(SlothWindow { window: name.to_string(), sloth: sloth_value, vigil: ours, comparable, agrees });
+        }
+        SlothCheck { evaluated_at, windows }
+    }
+
+    /// The comparable windows where the two disagree.
+    pub fn disagreements(&self) -> Vec<&str> {
+        self.windows.iter().filter(|w| w.agrees == Some(false)).map(|w| w.window.as_str()).collect()
     }
 }
 
@@ -474,6 +534,19 @@ mod tests {
             assert!((got.unwrap() - want).abs() < 1e-12, "{down:?}");
         }
         assert_eq!(series.error_ratios(), [Some(0.0), None, Some(0.01), Some(0.04)]);
+    }
+
+    #[test]
+    fn sloth_comparisons_flag_differences_and_label_the_30d_mean() {
+        let mut vigil = WindowCounts::default();
+        vigil.windows[0] = Counts { total: 1000.0, bad: 10.0 };
+        vigil.windows[2] = Counts { total: 1000.0, bad: 20.0 };
+        let at = "2026-11-20T14:00:00Z".parse().unwrap();
+        let sloth = [("5m".to_string(), 0.01), ("1h".to_string(), 0.03), ("30d".to_string(), 0.5)];
+        let check = SlothCheck::compare(at, &sloth, &vigil, 30 * 86_400);
+        assert_eq!(check.disagreements(), ["1h"]);
+        let thirty = check.windows.iter().find(|w| w.window == "30d").unwrap();
+        assert!(!thirty.comparable && thirty.agrees.is_none());
     }
 
     #[test]

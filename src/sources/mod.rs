@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 use crate::core::model_detail::ModelDetail;
-use crate::core::slo::{SloDefinition, SloSeries, WindowCounts};
+use crate::core::slo::{SloDefinition, SloSeries, SlothCheck, WindowCounts};
 
 pub mod presets;
 
@@ -69,6 +69,17 @@ pub trait MetricsSource: Send + Sync {
     /// Event counts over every SLO window ending at `at`, one result per SLO
     /// in order (an SLO can fail alone: a threshold that is no bucket bound).
     fn slo_counts<'a>(&'a self, slos: &'a [SloDefinition], at: DateTime<Utc>) -> BoxFuture<'a, SloCounts>;
+
+    /// Sloth's recording rules for these SLOs, compared with vigil's own
+    /// numbers; `None` where there are none (or the source has no rules).
+    fn sloth_checks<'a>(
+        &'a self,
+        slos: &'a [SloDefinition],
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Vec<Option<SlothCheck>>> {
+        let _ = at;
+        Box::pin(async move { vec![None; slos.len()] })
+    }
 
     /// One SLO's events step by step over its period ending at `at`.
     fn slo_series<'a>(

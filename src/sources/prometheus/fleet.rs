@@ -396,6 +396,14 @@ impl MetricsSource for PrometheusFleet {
         })
     }
 
+    fn sloth_checks<'a>(
+        &'a self,
+        slos: &'a [crate::core::slo::SloDefinition],
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Vec<Option<crate::core::slo::SlothCheck>>> {
+        Box::pin(async move { self.sloth_checks(slos, at).await })
+    }
+
     fn slo_series<'a>(
         &'a self,
         slo: &'a crate::core::slo::SloDefinition,

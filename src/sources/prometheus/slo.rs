@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::Sample;
 use super::fleet::PrometheusFleet;
 use crate::core::slo::{
-    Counts, SERIES_POINTS, Sli, SloDefinition, SloSeries, WINDOWS, WindowCounts, bad_events, matching_bound,
+    Counts, SERIES_POINTS, Sli, SloDefinition, SloSeries, SlothCheck, WINDOWS, WindowCounts, bad_events, matching_bound,
 };
 use crate::sources::http::RequestError;
 use crate::sources::presets::{Concept, QueryVars};
@@ -199,6 +199,54 @@ impl PrometheusFleet {
             })
             .collect();
         Ok(SloSeries { at, step_seconds: step.as_secs(), steps })
+    }
+
+    /// Sloth's `slo:sli_error:ratio_rate<w>` series for the SLOs named like
+    /// their `sloth_id`, and vigil's own ratios recomputed at the instant
+    /// the rules were evaluated (so both describe the same data). Two
+    /// queries find them; SLOs without rules cost nothing more.
+    pub(crate) async fn sloth_checks(&self, slos: &[SloDefinition], at: DateTime<Utc>) -> Vec<Option<SlothCheck>> {
+        const RULES: &str = r#"{__name__=~"slo:sli_error:ratio_rate.+",sloth_id!=""}"#;
+        let stamp_query = format!("timestamp({RULES})");
+        let values = self.client().query(RULES, Some(at));
+        let stamps = self.client().query(&stamp_query, Some(at));
+        let (values, stamps) = match tokio::join!(values, stamps) {
+            (Ok(v), Ok(t)) => (v, t),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::debug!(error = %e, "no Sloth recording rules read");
+                return vec![None; slos.len()];
+            }
+        };
+        let window_of = |name: &str| name.strip_prefix("slo:sli_error:ratio_rate").map(str::to_string);
+        let mut out = Vec::with_capacity(slos.len());
+        for slo in slos {
+            let ratios: Vec<(String, f64)> = values
+                .iter()
+                .filter(|s| s.labels.get("sloth_id") == Some(&slo.name))
+                .filter_map(|s| Some((window_of(s.labels.get("__name__")?)?, s.value)))
+                .collect();
+            // The rules of one SLO are evaluated together: take the 5m rule's time.
+            let evaluated = stamps
+                .iter()
+                .find(|s| {
+                    s.labels.get("sloth_id") == Some(&slo.name)
+                        && s.labels.get("sloth_window").is_some_and(|w| w == "5m")
+                })
+                .and_then(|s| DateTime::from_timestamp_millis((s.value * 1000.0).round() as i64));
+            let (Some(evaluated_at), false) = (evaluated, ratios.is_empty()) else {
+                out.push(None);
+                continue;
+            };
+            let ours = match self.slo_counts(std::slice::from_ref(slo), evaluated_at).await {
+                Ok(mut counts) => counts.pop().and_then(Result::ok),
+                Err(e) => {
+                    tracing::debug!(error = %e, "vigil's side of the Sloth comparison failed");
+                    None
+                }
+            };
+            out.push(ours.map(|c| SlothCheck::compare(evaluated_at, &ratios, &c, slo.objective.period.as_secs())));
+        }
+        out
     }
 
     /// An imported SLO's counts: its error and total queries for every

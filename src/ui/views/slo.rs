@@ -135,6 +135,15 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
             }
             SloColumn::Firing => {
                 let firing = slo.state.firing_rows();
+                let differs = slo.sloth.as_ref().map(|c| c.disagreements()).unwrap_or_default();
+                if slo.error.is_none() && !differs.is_empty() {
+                    let text = format!(
+                        "{}sloth differs at {}",
+                        if firing.is_empty() { String::new() } else { format!("{} · ", firing.join(", ")) },
+                        differs.join(", ")
+                    );
+                    return Cell::from(text).style(theme.warning);
+                }
                 match (&slo.error, firing.is_empty()) {
                     (Some(e), _) => Cell::from(glyphs.text(e).into_owned()).style(theme.error),
                     (None, true) => {
