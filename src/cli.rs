@@ -67,6 +67,11 @@ pub enum Commands {
     Slo(SloArgs),
     /// Print one frame of a view as plain text (no terminal needed)
     Render(RenderArgs),
+    /// Check or list the audit log of every change made from vigil
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Check the config file, or show where vigil reads and writes files
     Config {
         #[command(subcommand)]
@@ -87,6 +92,26 @@ pub enum Commands {
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming the first broken record
+    Verify {
+        /// Another audit file (default: the one in the state dir)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Print the records, oldest first
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Only the last N records
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
     },
 }
 

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use crate::app::gate;
 use crate::app::keymap::Keymap;
 use crate::app::state::Session;
-use crate::changes::Journal;
 use crate::cli::GlobalOptions;
 use crate::collect::slo::SloPlan;
 use crate::config::{self, Config, Context, LabSettings, SloKind, paths::Paths};
@@ -20,6 +19,7 @@ use crate::core::health::HealthThresholds;
 use crate::core::slo::{Objective, Sli, SloDefinition};
 use crate::core::timeref;
 use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
+use crate::playbook::audit::AuditLog;
 use crate::sources::alertmanager::AlertmanagerClient;
 use crate::sources::alerts::ServerAlerts;
 use crate::sources::http::Limits;
@@ -256,8 +256,8 @@ impl Setup {
     }
 
     /// Where changes made from the console are recorded.
-    pub fn journal(&self) -> Journal {
-        Journal::new(self.paths.changes_file.clone())
+    pub fn audit_log(&self) -> AuditLog {
+        AuditLog::new(self.paths.audit_file.clone())
     }
 
     /// The metrics source a context reads.

@@ -11,5 +11,6 @@ pub mod core;
 pub mod lab;
 pub mod launch;
 pub mod logging;
+pub mod playbook;
 pub mod sources;
 pub mod ui;

@@ -279,7 +279,7 @@ fn config_check_resolves_each_contexts_preset_with_its_overrides() {
 #[test]
 fn later_commands_do_not_exist_yet() {
     let home = tempfile::tempdir().unwrap();
-    for cmd in ["drift", "playbook", "incident", "export", "audit"] {
+    for cmd in ["drift", "playbook", "incident", "export"] {
         vigil(&home).arg(cmd).assert().code(2);
     }
 }
@@ -439,4 +439,38 @@ fn config_check_reads_the_sloth_files_a_context_imports() {
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(json["slos"][0]["name"], "fraud-a");
     assert!(json["slos"][0]["error"].as_str().unwrap().contains("need a Prometheus"));
+}
+
+#[test]
+fn audit_verify_names_the_first_broken_record_and_list_reads_them() {
+    use vigil::playbook::audit::{AuditLog, Entry};
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("state/vigil/audit.jsonl");
+    let log = AuditLog::new(path.clone());
+    for step in ["alertmanager.silence", "alertmanager.expire_silence", "alertmanager.silence"] {
+        let entry = Entry {
+            context: "prod".into(),
+            playbook: None,
+            step: step.into(),
+            params: serde_json::json!({"model": "fraud-detector"}),
+            request: "POST /api/v2/silences".into(),
+            result: "ok".into(),
+            detail: String::new(),
+        };
+        log.append(&entry).unwrap();
+    }
+    // The default file is the one in the state dir.
+    vigil(&home).args(["audit", "verify"]).assert().code(0).stdout(predicate::str::contains("3 records intact"));
+    let out = vigil(&home).args(["audit", "list", "--format", "json", "--last", "2"]).assert().code(0);
+    let records: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(records.as_array().unwrap().len(), 2);
+    assert_eq!(records[0]["seq"], 2);
+    // Change one byte of the second record: verify fails there.
+    let text = std::fs::read_to_string(&path).unwrap().replacen("expire_silence", "expire_silencf", 1);
+    std::fs::write(&path, text).unwrap();
+    vigil(&home)
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("broken at record 2 (line 2): hash does not match the record's content"));
 }

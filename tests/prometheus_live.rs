@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use support::services::{Alertmanager, LabServer, Prometheus, PrometheusSetup, wait_for};
 use vigil::app::change::Change;
-use vigil::changes::{self, Journal};
+use vigil::changes::{self, AuditLog};
 use vigil::config::Endpoint;
 use vigil::core::alerts::AlertState;
 use vigil::sources::alertmanager::{AlertmanagerClient, Matcher};
@@ -120,7 +120,7 @@ fn a_firing_rule_shows_up_and_a_silence_from_vigil_mutes_it_until_expired() {
 
     // Silence it through the same path the TUI takes after confirmation.
     let home = tempfile::tempdir().unwrap();
-    let journal = Journal::new(home.path().join("changes.jsonl"));
+    let journal = AuditLog::new(home.path().join("audit.jsonl"));
     let change = Change::CreateSilence {
         matchers: firing.labels.iter().map(|(k, v)| Matcher::equal(k, v)).collect(),
         duration: Duration::from_secs(3600),
@@ -160,9 +160,12 @@ fn a_firing_rule_shows_up_and_a_silence_from_vigil_mutes_it_until_expired() {
     let records: Vec<serde_json::Value> =
         std::fs::read_to_string(journal.path()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let results: Vec<&str> = records.iter().map(|r| r["result"].as_str().unwrap()).collect();
-    assert_eq!(results, ["failed", "ok", "ok"]);
-    assert_eq!(records[1]["change"]["kind"], "create_silence");
-    assert_eq!(records[2]["change"]["id"], id.as_str());
+    assert_eq!(results, ["refused", "ok", "ok"]);
+    let text = std::fs::read_to_string(journal.path()).unwrap();
+    assert_eq!(vigil::playbook::audit::verify(&text), Ok(3), "the records form an intact chain");
+    assert_eq!(records[1]["step"], "alertmanager.silence");
+    assert_eq!(records[1]["params"]["kind"], "create_silence");
+    assert_eq!(records[2]["params"]["id"], id.as_str());
 }
 
 #[test]

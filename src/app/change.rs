@@ -1,6 +1,6 @@
 //! Changes the console can make to the world, as data: what they do, what
 //! the operator must type to confirm, and how they are described in the
-//! confirmation prompt and the journal. Carrying them out is the runner's
+//! confirmation prompt and the audit log. Carrying them out is the runner's
 //! job; deciding whether they are allowed is `app::gate`'s.
 
 use std::collections::BTreeMap;

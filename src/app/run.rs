@@ -49,7 +49,7 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     let mut state = AppState::new(setup.session(&context), theme, setup.glyphs(), keymap, sources.metrics.name());
     let mut live = Live::start(sources, &context, setup.at, setup.slo_plan(&context)?);
     state.alerts.source_name = live.alerts_name.clone();
-    let journal = setup.journal();
+    let audit = setup.audit_log();
     // Results of changes carried out in the background; a change is rare and
     // the operator waits for each, so a small bound is plenty.
     let (changes_done, mut change_results) = tokio::sync::mpsc::channel::<Result<String, String>>(4);
@@ -186,11 +186,11 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 let alertmanager = live.sources.alertmanager.clone();
                 let context = state.session.context.clone();
                 let read_only = state.session.read_only.clone();
-                let journal = journal.clone();
+                let audit = audit.clone();
                 let done = changes_done.clone();
                 tokio::spawn(async move {
                     let result =
-                        changes::apply(&change, &context, read_only.as_deref(), alertmanager.as_ref(), &journal).await;
+                        changes::apply(&change, &context, read_only.as_deref(), alertmanager.as_ref(), &audit).await;
                     let _ = done.send(result).await;
                 });
             }

@@ -2,18 +2,16 @@
 //!
 //! Every change arrives here already past the read-only gate and the typed
 //! confirmation; this module asks the gate once more (so no path can skip
-//! it), performs the change, and appends a record of the attempt — success
-//! or failure — to the journal. The playbook issue replaces the journal with
-//! the hash-chained audit log; the call sites stay the same.
-
-pub mod journal;
+//! it), performs the change, and appends a record of the attempt — success,
+//! failure or refusal — to the hash-chained audit log.
 
 use chrono::{Duration as ChronoDuration, Utc};
 
 use crate::app::change::Change;
+use crate::playbook::audit::Entry;
 use crate::sources::alertmanager::{AlertmanagerClient, NewSilence};
 
-pub use journal::Journal;
+pub use crate::playbook::audit::AuditLog;
 
 /// Who made the change, as recorded: the login name, else "unknown".
 pub fn operator() -> String {
@@ -27,11 +25,29 @@ pub async fn apply(
     context: &str,
     read_only: Option<&str>,
     alertmanager: Option<&AlertmanagerClient>,
-    journal: &Journal,
+    audit: &AuditLog,
 ) -> Result<String, String> {
     let operator = operator();
     let outcome = perform(change, read_only, alertmanager, &operator).await;
-    let recorded = journal.record(context, &operator, change, &outcome);
+    let (result, detail) = match (&outcome, read_only) {
+        (Ok(text), _) => ("ok", text.clone()),
+        (Err(text), Some(_)) => ("refused", text.clone()),
+        (Err(text), None) => ("failed", text.clone()),
+    };
+    let step = match change {
+        Change::CreateSilence { .. } => "alertmanager.silence",
+        Change::ExpireSilence { .. } => "alertmanager.expire_silence",
+    };
+    let entry = Entry {
+        context: context.to_string(),
+        playbook: None,
+        step: step.to_string(),
+        params: serde_json::to_value(change).unwrap_or_default(),
+        request: change.describe(),
+        result: result.to_string(),
+        detail,
+    };
+    let recorded = audit.append(&entry).map(|_| ());
     match (outcome, recorded) {
         (Ok(done), Ok(())) => Ok(done),
         (Ok(done), Err(e)) => Err(format!("{done}, but it could not be recorded: {e}")),

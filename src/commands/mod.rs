@@ -1,5 +1,6 @@
 //! One-shot commands: each prints what a view shows, without a terminal.
 
+pub mod audit;
 pub mod config_cmd;
 pub mod lab;
 pub mod presets;

@@ -20,8 +20,8 @@ pub struct Paths {
     pub playbooks_dir: PathBuf,
     pub state_dir: PathBuf,
     pub log_file: PathBuf,
-    /// Every change made from the console (silences, …), one JSON line each.
-    pub changes_file: PathBuf,
+    /// The hash-chained audit log of every change made from the console.
+    pub audit_file: PathBuf,
     pub cache_dir: PathBuf,
 }
 
@@ -66,7 +66,7 @@ impl Paths {
             presets_dir: config_dir.join("presets"),
             playbooks_dir: config_dir.join("playbooks"),
             log_file: state_dir.join("vigil.log"),
-            changes_file: state_dir.join("changes.jsonl"),
+            audit_file: state_dir.join("audit.jsonl"),
             config_dir,
             state_dir,
             cache_dir,
@@ -89,7 +89,11 @@ impl Paths {
             entry("playbooks", &self.playbooks_dir, "reads: user playbooks (alongside the shipped ones)"),
             entry("state dir", &self.state_dir, "writes: state kept between runs"),
             entry("log file", &self.log_file, "writes: log file"),
-            entry("changes", &self.changes_file, "writes: every change made from the console (JSON lines)"),
+            entry(
+                "audit log",
+                &self.audit_file,
+                "writes: every change made from the console (hash-chained JSON lines)",
+            ),
             entry("cache dir", &self.cache_dir, "writes: cache (safe to delete)"),
         ]
     }
@@ -121,7 +125,7 @@ mod tests {
                 playbooks_dir: PathBuf::from("/home/me/.config/vigil/playbooks"),
                 state_dir: PathBuf::from("/home/me/.local/state/vigil"),
                 log_file: PathBuf::from("/home/me/.local/state/vigil/vigil.log"),
-                changes_file: PathBuf::from("/home/me/.local/state/vigil/changes.jsonl"),
+                audit_file: PathBuf::from("/home/me/.local/state/vigil/audit.jsonl"),
                 cache_dir: PathBuf::from("/home/me/.cache/vigil"),
             }
         );
@@ -152,8 +156,8 @@ mod tests {
                 "playbooks | /home/me/.config/vigil/playbooks | reads: user playbooks (alongside the shipped ones)",
                 "state dir | /home/me/.local/state/vigil | writes: state kept between runs",
                 "log file | /home/me/.local/state/vigil/vigil.log | writes: log file",
-                "changes | /home/me/.local/state/vigil/changes.jsonl | writes: every change made from the console (JSON \
-                 lines)",
+                "audit log | /home/me/.local/state/vigil/audit.jsonl | writes: every change made from the console \
+                 (hash-chained JSON lines)",
                 "cache dir | /home/me/.cache/vigil | writes: cache (safe to delete)",
             ]
         );

@@ -1,0 +1,4 @@
+//! Runbook actions with guard rails. So far: the audit log every change is
+//! recorded in (playbooks themselves arrive with the rest of this module).
+
+pub mod audit;
