@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-use super::{PrometheusClient, Sample};
+use super::{PrometheusClient, Sample, StepGrid};
 use crate::core::fleet::{FleetMetrics, ModelMetrics, VersionMetrics};
 use crate::core::histogram::{Bucket, quantile};
 use crate::core::model_detail::ModelDetail;
@@ -189,25 +189,12 @@ impl PrometheusFleet {
         {
             return Ok(history.clone());
         }
-        let end = DateTime::from_timestamp(end_s, 0).unwrap_or(query.at);
-        let start = end - chrono::Duration::from_std(step * (points as u32 - 1)).unwrap_or_default();
-        let series = self.client.query_range(&promql, start, end, step).await?;
-        let step_ms = step.as_millis() as i64;
+        let grid = StepGrid::ending_at(DateTime::from_timestamp(end_s, 0).unwrap_or(query.at), step, points);
+        let series = self.client.query_range(&promql, grid.start, grid.end(), step).await?;
         let mut out = HashMap::new();
-        for s in series {
+        for s in &series {
             let Some(model) = s.labels.get(&self.preset.model_label) else { continue };
-            // Range answers skip steps with no data: place each point in its slot.
-            let mut values = vec![None; points];
-            for (t, v) in s.points {
-                let slot = (t - start).num_milliseconds().div_euclid(step_ms.max(1));
-                if let Ok(i) = usize::try_from(slot)
-                    && i < points
-                    && v.is_finite()
-                {
-                    values[i] = Some(v);
-                }
-            }
-            out.insert(model.clone(), values);
+            out.insert(model.clone(), grid.sum([s], 1.0));
         }
         if let Ok(mut guard) = self.history_cache.lock() {
             *guard = Some((key, out.clone()));

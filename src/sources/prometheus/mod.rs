@@ -30,6 +30,48 @@ pub struct Series {
     pub points: Vec<(DateTime<Utc>, f64)>,
 }
 
+/// The steps a range query was asked for: `points` instants `step` apart,
+/// the last at the range's end. Answers skip steps with no data, so every
+/// caller places points through this, never by position in the answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepGrid {
+    pub start: DateTime<Utc>,
+    pub step: Duration,
+    pub points: usize,
+}
+
+impl StepGrid {
+    pub fn ending_at(end: DateTime<Utc>, step: Duration, points: usize) -> StepGrid {
+        let back = chrono::Duration::from_std(step * (points.max(1) as u32 - 1)).unwrap_or_default();
+        StepGrid { start: end - back, step, points: points.max(1) }
+    }
+
+    pub fn end(&self) -> DateTime<Utc> {
+        self.start + chrono::Duration::from_std(self.step * (self.points as u32 - 1)).unwrap_or_default()
+    }
+
+    /// The step nearest to `t` (Prometheus aligns points to start + k·step).
+    pub fn slot(&self, t: DateTime<Utc>) -> Option<usize> {
+        let step_ms = (self.step.as_millis() as i64).max(1);
+        let i = ((t - self.start).num_milliseconds() + step_ms / 2).div_euclid(step_ms);
+        usize::try_from(i).ok().filter(|i| *i < self.points)
+    }
+
+    /// The finite points of `series`, summed per step and multiplied by
+    /// `scale`; steps without any point stay `None`.
+    pub fn sum<'a>(&self, series: impl IntoIterator<Item = &'a Series>, scale: f64) -> Vec<Option<f64>> {
+        let mut out = vec![None; self.points];
+        for s in series {
+            for (t, v) in &s.points {
+                if let (Some(i), true) = (self.slot(*t), v.is_finite()) {
+                    *out[i].get_or_insert(0.0) += v * scale;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Queries longer than this go as a POST form: URLs that long are cut by
 /// some proxies, and Prometheus accepts both.
 const LONGEST_GET_QUERY: usize = 2000;
@@ -201,6 +243,19 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-20T14:00:00.250Z").unwrap().with_timezone(&Utc);
         assert_eq!(unix_seconds(at), "1795183200.250");
         assert_eq!(from_unix(1795183200.25), Some(at));
+    }
+
+    #[test]
+    fn grid_places_points_by_time_and_leaves_gaps_empty() {
+        let end = DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z").unwrap().with_timezone(&Utc);
+        let grid = StepGrid::ending_at(end, Duration::from_secs(60), 4);
+        assert_eq!(grid.end(), end);
+        let at = |minutes_before: i64| end - chrono::Duration::minutes(minutes_before);
+        let a = Series { labels: BTreeMap::new(), points: vec![(at(3), 1.0), (at(0), 2.0)] };
+        let b = Series { labels: BTreeMap::new(), points: vec![(at(0), 3.0), (at(1), f64::NAN), (at(9), 7.0)] };
+        assert_eq!(grid.sum([&a, &b], 10.0), [Some(10.0), None, None, Some(50.0)]);
+        // A point a few milliseconds off its step still lands on it.
+        assert_eq!(grid.slot(at(2) + chrono::Duration::milliseconds(3)), Some(1));
     }
 
     #[test]

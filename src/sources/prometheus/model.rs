@@ -4,10 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
-
-use super::Series;
 use super::fleet::PrometheusFleet;
+use super::{Series, StepGrid};
 use crate::core::fleet::error_ratio;
 use crate::core::histogram::{Bucket, quantile};
 use crate::core::model_detail::{ModelDetail, VersionSeries};
@@ -38,8 +36,8 @@ impl PrometheusFleet {
         let filter = if self.filter().is_empty() { matcher } else { format!("{},{matcher}", self.filter()) };
         let vars = QueryVars { window: query.rate_window, step: query.step, filter };
         let points = query.points();
-        let step = chrono::Duration::from_std(query.step).unwrap_or_default();
-        let start = query.at - step * (points as i32 - 1);
+        let grid = StepGrid::ending_at(query.at, query.step, points);
+        let start = grid.start;
         let range = |concept| {
             let promql = preset.query(concept, &vars);
             async move {
@@ -53,7 +51,14 @@ impl PrometheusFleet {
             tokio::join!(range(Concept::Requests), range(Concept::Errors), range(Concept::LatencyBuckets));
         let (requests, errors, buckets) = (requests?, errors?, buckets?);
 
-        let slots = Slots { start, step_ms: step.num_milliseconds().max(1), points };
+        // Rates are never negative; a stray negative from float noise reads as 0.
+        let fill = |s: &Series, into: &mut [Option<f64>]| {
+            for (slot, value) in into.iter_mut().zip(grid.sum([s], 1.0)) {
+                if let Some(v) = value {
+                    *slot = Some(v.max(0.0));
+                }
+            }
+        };
         let version_of = |labels: &BTreeMap<String, String>| -> Option<String> {
             preset.version_label.as_ref().and_then(|l| labels.get(l).cloned())
         };
@@ -69,11 +74,11 @@ impl PrometheusFleet {
         for s in &requests {
             let v = version_of(&s.labels);
             let entry = by_version.entry(v.clone()).or_insert_with(|| blank(&v));
-            slots.fill(s, &mut entry.requests_per_second);
+            fill(s, &mut entry.requests_per_second);
         }
         let mut error_rates: HashMap<Option<String>, Vec<Option<f64>>> = HashMap::new();
         for s in &errors {
-            slots.fill(s, error_rates.entry(version_of(&s.labels)).or_insert_with(|| vec![None; points]));
+            fill(s, error_rates.entry(version_of(&s.labels)).or_insert_with(|| vec![None; points]));
         }
         let has_errors = preset.has(Concept::Errors);
         for (version, series) in by_version.iter_mut() {
@@ -93,7 +98,7 @@ impl PrometheusFleet {
             };
             let bound = if le.is_infinite() { le } else { le * preset.le_unit_seconds };
             let mut values = vec![None; points];
-            slots.fill(s, &mut values);
+            fill(s, &mut values);
             let per_step = histograms.entry(version_of(&s.labels)).or_insert_with(|| vec![BTreeMap::new(); points]);
             for (i, value) in values.into_iter().enumerate() {
                 if let Some(v) = value {
@@ -137,29 +142,6 @@ impl PrometheusFleet {
 
 /// One step's bucket rates: bound bits → (bound, rate).
 type StepBuckets = BTreeMap<u64, (f64, f64)>;
-
-/// Places range points into fixed steps (answers skip steps with no data).
-struct Slots {
-    start: DateTime<Utc>,
-    step_ms: i64,
-    points: usize,
-}
-
-impl Slots {
-    fn fill(&self, series: &Series, into: &mut [Option<f64>]) {
-        for (t, v) in &series.points {
-            let offset = (*t - self.start).num_milliseconds();
-            // Round to the nearest step: Prometheus aligns points to start + k·step.
-            let i = (offset + self.step_ms / 2).div_euclid(self.step_ms);
-            if let Ok(i) = usize::try_from(i)
-                && i < self.points
-                && v.is_finite()
-            {
-                into[i] = Some(v.max(0.0));
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

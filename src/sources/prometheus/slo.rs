@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::Sample;
 use super::fleet::PrometheusFleet;
+use super::{Sample, StepGrid};
 use crate::core::slo::{
     Counts, SERIES_POINTS, Sli, SloDefinition, SloSeries, SlothCheck, WINDOWS, WindowCounts, bad_events, matching_bound,
 };
@@ -160,41 +160,22 @@ impl PrometheusFleet {
             range(Concept::LatencyBuckets, &bucket_vars, need_buckets),
         );
         let (requests, errors, buckets) = (requests?, errors?, buckets?);
-        let step_ms = step.as_millis() as i64;
-        let slot = |t: DateTime<Utc>| -> Option<usize> {
-            let i = ((t - start).num_milliseconds() + step_ms / 2).div_euclid(step_ms);
-            usize::try_from(i).ok().filter(|i| *i < points)
-        };
+        let grid = StepGrid { start, step, points };
         let seconds = step.as_secs_f64();
-        let mut total = vec![None::<f64>; points];
-        let mut failed = vec![0.0; points];
-        let mut within = vec![0.0; points];
-        for s in &requests {
-            for (t, v) in &s.points {
-                if let (Some(i), true) = (slot(*t), v.is_finite()) {
-                    *total[i].get_or_insert(0.0) += v * seconds;
-                }
-            }
-        }
-        for s in &errors {
-            for (t, v) in &s.points {
-                if let (Some(i), true) = (slot(*t), v.is_finite()) {
-                    failed[i] += v * seconds;
-                }
-            }
-        }
-        for s in &buckets {
-            for (t, v) in &s.points {
-                if let (Some(i), true) = (slot(*t), v.is_finite()) {
-                    within[i] += v * seconds;
-                }
-            }
-        }
+        let total = grid.sum(&requests, seconds);
+        let failed = grid.sum(&errors, seconds);
+        let within = grid.sum(&buckets, seconds);
         let steps = (0..points)
             .map(|i| {
                 total[i].map(|t| Counts {
                     total: t,
-                    bad: bad_events(&slo.sli, t, failed[i], need_buckets.then_some(within[i])).unwrap_or(0.0),
+                    bad: bad_events(
+                        &slo.sli,
+                        t,
+                        failed[i].unwrap_or(0.0),
+                        need_buckets.then_some(within[i].unwrap_or(0.0)),
+                    )
+                    .unwrap_or(0.0),
                 })
             })
             .collect();
@@ -299,23 +280,8 @@ impl PrometheusFleet {
             self.client().query_range(&total_promql, start, at, step),
         );
         let (bad, total) = (bad?, total?);
-        let step_ms = step.as_millis() as i64;
-        let place = |series: &[super::Series]| -> Vec<Option<f64>> {
-            let mut out = vec![None; points];
-            for s in series {
-                for (t, v) in &s.points {
-                    let i = ((*t - start).num_milliseconds() + step_ms / 2).div_euclid(step_ms);
-                    if let Ok(i) = usize::try_from(i)
-                        && i < points
-                        && v.is_finite()
-                    {
-                        *out[i].get_or_insert(0.0) += v * step.as_secs_f64();
-                    }
-                }
-            }
-            out
-        };
-        let (bad, total) = (place(&bad), place(&total));
+        let grid = StepGrid { start, step, points };
+        let (bad, total) = (grid.sum(&bad, step.as_secs_f64()), grid.sum(&total, step.as_secs_f64()));
         let steps = (0..points).map(|i| total[i].map(|t| Counts { total: t, bad: bad[i].unwrap_or(0.0) })).collect();
         Ok(SloSeries { at, step_seconds: step.as_secs(), steps })
     }
