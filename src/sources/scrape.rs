@@ -43,6 +43,9 @@ struct Reading {
 pub struct DirectScrape {
     limits: Limits,
     previous: Mutex<Option<Reading>>,
+    /// One client per target, kept between scrapes: building one loads the
+    /// TLS roots, which is far more work than the scrape itself.
+    clients: Mutex<HashMap<String, ServerClient>>,
 }
 
 /// Which targets were read and which failed, for the source label.
@@ -55,7 +58,7 @@ pub struct ScrapeReport {
 
 impl DirectScrape {
     pub fn new(limits: Limits) -> Self {
-        DirectScrape { limits, previous: Mutex::new(None) }
+        DirectScrape { limits, previous: Mutex::new(None), clients: Mutex::new(HashMap::new()) }
     }
 
     /// Scrapes `targets` and returns rates against the previous reading —
@@ -108,9 +111,18 @@ impl DirectScrape {
     }
 
     async fn scrape_one(&self, target: &str) -> Result<String, String> {
-        let endpoint = Endpoint { url: target.to_string(), ..Endpoint::default() };
-        let limits = Limits { retries: 0, ..self.limits };
-        let client = ServerClient::new("target", &endpoint, limits)?;
+        let cached = self.clients.lock().ok().and_then(|c| c.get(target).cloned());
+        let client = match cached {
+            Some(client) => client,
+            None => {
+                let endpoint = Endpoint { url: target.to_string(), ..Endpoint::default() };
+                let client = ServerClient::new("target", &endpoint, Limits { retries: 0, ..self.limits })?;
+                if let Ok(mut clients) = self.clients.lock() {
+                    clients.insert(target.to_string(), client.clone());
+                }
+                client
+            }
+        };
         let bytes = client.get_exact("GET /metrics").await.map_err(|e| e.reason.to_string())?;
         String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
     }
