@@ -2,7 +2,6 @@
 //! the context, its data source, read-only decision, theme, keymap, glyphs.
 //! Shared by the TUI and every one-shot command, so they cannot disagree.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +14,6 @@ use crate::app::state::Session;
 use crate::cli::GlobalOptions;
 use crate::collect::slo::SloPlan;
 use crate::config::{self, Config, Context, LabSettings, SloKind, paths::Paths};
-use crate::core::health::HealthThresholds;
 use crate::core::slo::{Objective, Sli, SloDefinition};
 use crate::core::timeref;
 use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
@@ -146,27 +144,14 @@ impl Setup {
     fn demo_context(&self) -> Context {
         let defaults = LabSettings::default();
         Context {
-            name: DEMO_CONTEXT.to_string(),
-            read_only: false,
-            tint: None,
-            preset: "generic".into(),
-            queries: BTreeMap::new(),
-            filter: String::new(),
-            scrape_targets: Vec::new(),
-            slo_files: Vec::new(),
-            environment: None,
+            // The simulator moves in 15-second ticks: polling faster shows nothing new.
             refresh: Duration::from_secs(15),
-            health: HealthThresholds::default(),
-            prometheus: None,
-            alertmanager: None,
-            elasticsearch: None,
-            mlflow: None,
             lab: Some(LabSettings {
                 scenario: self.options.scenario.clone().unwrap_or(defaults.scenario),
                 models: self.options.models.map_or(defaults.models, |m| m as usize),
                 seed: self.options.seed.unwrap_or(defaults.seed),
             }),
-            slos: Vec::new(),
+            ..Context::named(DEMO_CONTEXT)
         }
     }
 

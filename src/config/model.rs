@@ -57,6 +57,32 @@ pub struct Context {
     pub slos: Vec<SloSpec>,
 }
 
+impl Context {
+    /// A context with nothing configured: the generic preset, the default
+    /// health thresholds, refresh every 10 s, no servers.
+    pub fn named(name: &str) -> Context {
+        Context {
+            name: name.to_string(),
+            read_only: false,
+            tint: None,
+            preset: "generic".into(),
+            queries: BTreeMap::new(),
+            filter: String::new(),
+            scrape_targets: Vec::new(),
+            slo_files: Vec::new(),
+            environment: None,
+            refresh: Duration::from_secs(10),
+            health: HealthThresholds::default(),
+            prometheus: None,
+            alertmanager: None,
+            elasticsearch: None,
+            mlflow: None,
+            lab: None,
+            slos: Vec::new(),
+        }
+    }
+}
+
 /// How to reach a server. Secrets are references only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Endpoint {

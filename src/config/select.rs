@@ -67,31 +67,11 @@ impl Config {
 mod tests {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
-    use std::time::Duration;
 
     use super::*;
-    use crate::core::health::HealthThresholds;
 
     fn context(name: &str, read_only: bool) -> Context {
-        Context {
-            name: name.into(),
-            read_only,
-            tint: None,
-            preset: "generic".into(),
-            queries: BTreeMap::new(),
-            filter: String::new(),
-            scrape_targets: Vec::new(),
-            slo_files: Vec::new(),
-            environment: None,
-            refresh: Duration::from_secs(10),
-            health: HealthThresholds::default(),
-            prometheus: None,
-            alertmanager: None,
-            elasticsearch: None,
-            mlflow: None,
-            lab: None,
-            slos: vec![],
-        }
+        Context { read_only, ..Context::named(name) }
     }
 
     fn config(names: &[&str], default: Option<&str>) -> Config {
