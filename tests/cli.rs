@@ -474,3 +474,13 @@ fn audit_verify_names_the_first_broken_record_and_list_reads_them() {
         .code(1)
         .stderr(predicate::str::contains("broken at record 2 (line 2): hash does not match the record's content"));
 }
+
+#[test]
+fn a_named_audit_file_that_does_not_exist_is_an_error_not_an_empty_log() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("nope/audit.jsonl");
+    vigil(&home).args(["audit", "verify", "--file"]).arg(&missing).assert().code(2);
+    vigil(&home).args(["audit", "list", "--file"]).arg(&missing).assert().code(2);
+    // Without --file, no log yet is an empty, intact log.
+    vigil(&home).args(["audit", "verify"]).assert().code(0).stdout(predicate::str::contains("0 records intact"));
+}

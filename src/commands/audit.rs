@@ -15,7 +15,8 @@ pub fn run(setup: &Setup, command: &AuditCommand) -> Result<u8, Failure> {
             let log = log(file);
             let text = match std::fs::read_to_string(log.path()) {
                 Ok(text) => text,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                // No log yet is an empty, intact log — unless a file was named.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => String::new(),
                 Err(e) => return Err(Failure::usage(format!("{}: {e}", log.path().display()))),
             };
             match verify(&text) {
@@ -31,6 +32,9 @@ pub fn run(setup: &Setup, command: &AuditCommand) -> Result<u8, Failure> {
         }
         AuditCommand::List { format, last, file } => {
             let log = log(file);
+            if file.is_some() && !log.path().exists() {
+                return Err(Failure::usage(format!("{}: no such audit log", log.path().display())));
+            }
             let mut records = log.records().map_err(Failure::usage)?;
             if let Some(n) = last {
                 records = records.split_off(records.len().saturating_sub(*n));

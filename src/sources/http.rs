@@ -76,6 +76,12 @@ pub enum Reason {
 }
 
 impl RequestError {
+    /// What was asked and why it failed, without the server (for messages
+    /// that already name it).
+    pub fn detail(&self) -> String {
+        format!("{}: {}", self.what, self.reason)
+    }
+
     /// True when the server could not be reached at all (connection refused,
     /// DNS, timeout), as opposed to answering badly.
     pub fn is_unreachable(&self) -> bool {

@@ -55,6 +55,14 @@ pub struct SourceError {
     pub message: String,
 }
 
+/// A failed request, named once: the server is the source, the message
+/// what was asked and why.
+impl From<http::RequestError> for SourceError {
+    fn from(e: http::RequestError) -> SourceError {
+        SourceError { message: e.detail(), source_name: e.server }
+    }
+}
+
 /// Reads per-model, per-version request, error and latency figures.
 pub trait MetricsSource: Send + Sync {
     /// A short name for headers and the `source` field: `demo (calm)`,

@@ -119,14 +119,14 @@ impl PrometheusFleet {
     /// Degraded mode: the fleet from the model servers' own pages.
     async fn direct(&self, query: &FleetQuery, cause: &RequestError) -> Result<FleetMetrics, String> {
         if (Utc::now() - query.at).abs() > LIVE_TOLERANCE {
-            return Err(format!("{cause} (a direct scrape cannot show a past instant)"));
+            return Err(format!("{} (a direct scrape cannot show a past instant)", cause.detail()));
         }
         let targets = self.scrape_targets();
         let report = self
             .scrape
             .fleet(&targets, self.environment.as_deref())
             .await
-            .map_err(|e| format!("{cause}; direct scrape: {e}"))?;
+            .map_err(|e| format!("{}; direct scrape: {e}", cause.detail()))?;
         let mut metrics = report.metrics;
         let failed = if report.targets_failed.is_empty() {
             String::new()
@@ -366,7 +366,7 @@ impl MetricsSource for PrometheusFleet {
                 Err(e) if e.is_unreachable() => {
                     self.direct(query, &e).await.map_err(|message| SourceError { source_name: self.name(), message })
                 }
-                Err(e) => Err(SourceError { source_name: self.name(), message: e.to_string() }),
+                Err(e) => Err(SourceError::from(e)),
             }
         })
     }
@@ -376,11 +376,7 @@ impl MetricsSource for PrometheusFleet {
         slos: &'a [crate::core::slo::SloDefinition],
         at: DateTime<Utc>,
     ) -> BoxFuture<'a, crate::sources::SloCounts> {
-        Box::pin(async move {
-            self.slo_counts(slos, at)
-                .await
-                .map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
-        })
+        Box::pin(async move { self.slo_counts(slos, at).await.map_err(SourceError::from) })
     }
 
     fn sloth_checks<'a>(
@@ -396,15 +392,11 @@ impl MetricsSource for PrometheusFleet {
         slo: &'a crate::core::slo::SloDefinition,
         at: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<crate::core::slo::SloSeries, SourceError>> {
-        Box::pin(async move {
-            self.slo_series(slo, at).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
-        })
+        Box::pin(async move { self.slo_series(slo, at).await.map_err(SourceError::from) })
     }
 
     fn model<'a>(&'a self, query: &'a ModelQuery) -> BoxFuture<'a, Result<ModelDetail, SourceError>> {
-        Box::pin(async move {
-            self.model_detail(query).await.map_err(|e| SourceError { source_name: self.name(), message: e.to_string() })
-        })
+        Box::pin(async move { self.model_detail(query).await.map_err(SourceError::from) })
     }
 }
 
