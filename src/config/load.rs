@@ -530,7 +530,7 @@ mod tests {
     }
 
     const CONTEXT_KEY_LIST: &str = "read_only, tint, preset, queries, filter, scrape_targets, slo_files, environment, \
-                                    refresh, health, prometheus, alertmanager, mlflow, elasticsearch, lab, slo";
+                                    refresh, health, prometheus, alertmanager, mlflow, traffic, elasticsearch, lab, slo";
 
     #[test]
     fn an_unreadable_file_is_one_file_level_problem() {

@@ -52,6 +52,9 @@ pub struct Context {
     pub alertmanager: Option<Endpoint>,
     pub elasticsearch: Option<ElasticEndpoint>,
     pub mlflow: Option<Endpoint>,
+    /// A traffic gateway speaking the lab's `/admin/traffic` protocol, for
+    /// `traffic.set_weights` steps.
+    pub traffic: Option<Endpoint>,
     /// Use the embedded simulated fleet as this context's data.
     pub lab: Option<LabSettings>,
     pub slos: Vec<SloSpec>,
@@ -77,6 +80,7 @@ impl Context {
             alertmanager: None,
             elasticsearch: None,
             mlflow: None,
+            traffic: None,
             lab: None,
             slos: Vec::new(),
         }

@@ -35,6 +35,7 @@ const CONTEXT_KEYS: &[&str] = &[
     "prometheus",
     "alertmanager",
     "mlflow",
+    "traffic",
     "elasticsearch",
     "lab",
     "slo",
@@ -171,6 +172,7 @@ fn context(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str, presets: &[Strin
         alertmanager: endpoint_field(r, s, "alertmanager"),
         elasticsearch: s.field("elasticsearch").and_then(|f| endpoint_table(r, &f)).and_then(|e| elastic(r, &e)),
         mlflow: endpoint_field(r, s, "mlflow"),
+        traffic: endpoint_field(r, s, "traffic"),
         lab: s.field("lab").and_then(|f| r.table(&f, "a table like { scenario = \"calm\" }")).map(|l| lab(r, &l)),
         slos: s.field("slo").map(|f| slos(r, &f)).unwrap_or_default(),
     }

@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod health;
 pub mod histogram;
 pub mod model_detail;
+pub mod registry;
 pub mod sanitize;
 pub mod slo;
 pub mod timeref;

@@ -142,3 +142,62 @@ pub trait AlertsSource: Send + Sync {
     /// Alerts as of `at` (a pinned past instant) or now.
     fn alerts<'a>(&'a self, at: Option<DateTime<Utc>>) -> BoxFuture<'a, Result<AlertsSnapshot, SourceError>>;
 }
+
+/// Reads and moves a model registry (MLflow, or the lab's in the demo).
+/// Writes are only ever called by the playbook engine, after the gate.
+pub trait RegistrySource: Send + Sync {
+    /// `mlflow http://…` or `demo registry`.
+    fn name(&self) -> String;
+
+    /// Every registered model whose name contains `name_contains` (all when
+    /// `None`), each with all its versions and aliases.
+    fn models<'a>(
+        &'a self,
+        name_contains: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<crate::core::registry::RegisteredModel>, SourceError>>;
+
+    /// One model with all its versions and aliases; an error when it does not exist.
+    fn model<'a>(&'a self, name: &'a str)
+    -> BoxFuture<'a, Result<crate::core::registry::RegisteredModel, SourceError>>;
+
+    fn set_alias<'a>(
+        &'a self,
+        model: &'a str,
+        alias: &'a str,
+        version: &'a str,
+    ) -> BoxFuture<'a, Result<(), SourceError>>;
+
+    fn set_model_tag<'a>(
+        &'a self,
+        model: &'a str,
+        key: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, Result<(), SourceError>>;
+
+    /// Removing a tag that is not there is not an error.
+    fn delete_model_tag<'a>(&'a self, model: &'a str, key: &'a str) -> BoxFuture<'a, Result<(), SourceError>>;
+
+    fn set_version_tag<'a>(
+        &'a self,
+        model: &'a str,
+        version: &'a str,
+        key: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, Result<(), SourceError>>;
+}
+
+/// Traffic weights per model version at the serving layer (the lab's
+/// gateway, or any endpoint speaking its small protocol).
+pub trait TrafficControl: Send + Sync {
+    fn name(&self) -> String;
+
+    /// Version → share of traffic (0..=1, summing to 1).
+    fn weights<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Result<Vec<(String, f64)>, SourceError>>;
+
+    /// Sets the weights (normalised by the gateway) and returns them as now in force.
+    fn set_weights<'a>(
+        &'a self,
+        model: &'a str,
+        weights: &'a [(String, f64)],
+    ) -> BoxFuture<'a, Result<Vec<(String, f64)>, SourceError>>;
+}
