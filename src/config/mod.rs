@@ -7,7 +7,7 @@
 pub mod load;
 mod model;
 pub mod paths;
-mod reader;
+pub(crate) mod reader;
 mod schema;
 pub mod secret;
 mod select;

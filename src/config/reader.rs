@@ -126,6 +126,15 @@ impl<'s> Reader<'s> {
         self.error_with_hint(offset..offset, &field.path, message, hint);
     }
 
+    /// Byte offset where 1-based `line` starts, for problems found after
+    /// reading (e.g. duplicates spotted once every entry is known).
+    pub fn offset_of_line(&self, line: usize) -> usize {
+        if line <= 1 {
+            return 0;
+        }
+        self.source.match_indices('\n').nth(line - 2).map_or(self.source.len(), |(i, _)| i + 1)
+    }
+
     /// 1-based line of a span, for messages that point at a second place.
     pub fn line_of(&self, span: &Range<usize>) -> usize {
         crate::core::diagnostic::line_column(self.source, span.start).0

@@ -112,6 +112,31 @@ impl RegisteredModel {
     }
 }
 
+/// A change to the registry, as a plan shows it and the audit log records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "write", rename_all = "snake_case")]
+pub enum RegistryWrite {
+    SetAlias { model: String, alias: String, version: String },
+    SetModelTag { model: String, key: String, value: String },
+    DeleteModelTag { model: String, key: String },
+    SetVersionTag { model: String, version: String, key: String, value: String },
+}
+
+impl std::fmt::Display for RegistryWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RegistryWrite::SetAlias { model, alias, version } => {
+                write!(f, "set alias {alias} of {model} to version {version}")
+            }
+            RegistryWrite::SetModelTag { model, key, value } => write!(f, "set tag {key}={value:?} on {model}"),
+            RegistryWrite::DeleteModelTag { model, key } => write!(f, "delete tag {key} of {model}"),
+            RegistryWrite::SetVersionTag { model, version, key, value } => {
+                write!(f, "set tag {key}={value:?} on {model} version {version}")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,3 +2,5 @@
 //! recorded in (playbooks themselves arrive with the rest of this module).
 
 pub mod audit;
+pub mod template;
+pub mod spec;

@@ -257,6 +257,24 @@ impl ServerClient {
         self.send(method, path, &[], body, what, false).await
     }
 
+    /// A playbook's `http` step: any method to a full URL with its own
+    /// headers and an optional JSON body. A change, so never retried.
+    pub async fn send_to_url(
+        &self,
+        method: Method,
+        url: Url,
+        headers: &[(String, String)],
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<Vec<u8>, RequestError> {
+        let body = match body {
+            Some(value) => Body::Json(value.to_string()),
+            None => Body::None,
+        };
+        let _permit = self.permits.acquire().await.map_err(|e| self.error(what, Reason::Other(e.to_string())))?;
+        self.attempt(&method, &url, &[], headers, &body, what).await.map_err(|f| f.error)
+    }
+
     /// Parses a JSON answer, naming the server and request when it is malformed.
     pub fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8], what: &str) -> Result<T, RequestError> {
         serde_json::from_slice(bytes).map_err(|e| self.error(what, Reason::Decode(e.to_string())))
@@ -293,7 +311,7 @@ impl ServerClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(&method, &url, query, &body, what).await;
+            let outcome = self.attempt(&method, &url, query, &[], &body, what).await;
             let wait = match &outcome {
                 Err(Failure { retry: Some(wait), .. }) if attempt < attempts => *wait,
                 _ => return outcome.map_err(|f| f.error),
@@ -309,11 +327,15 @@ impl ServerClient {
         method: &Method,
         url: &Url,
         query: &[(&str, String)],
+        extra_headers: &[(String, String)],
         body: &Body,
         what: &str,
     ) -> Result<Vec<u8>, Failure> {
         self.sent.fetch_add(1, Ordering::Relaxed);
         let mut request = self.client.request(method.clone(), url.clone()).headers(self.headers.clone());
+        for (name, value) in extra_headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
         if !query.is_empty() {
             request = request.query(query);
         }

@@ -194,6 +194,12 @@ pub trait TrafficControl: Send + Sync {
     /// Version → share of traffic (0..=1, summing to 1).
     fn weights<'a>(&'a self, model: &'a str) -> BoxFuture<'a, Result<Vec<(String, f64)>, SourceError>>;
 
+    /// The exact request setting `weights` sends, for plans and the audit log.
+    fn describe_set_weights(&self, model: &str, weights: &[(String, f64)]) -> String {
+        let list: Vec<String> = weights.iter().map(|(v, w)| format!("{v}={w}")).collect();
+        format!("{}: set traffic weights of {model} to {}", self.name(), list.join(", "))
+    }
+
     /// Sets the weights (normalised by the gateway) and returns them as now in force.
     fn set_weights<'a>(
         &'a self,

@@ -1,0 +1,50 @@
+//! What a playbook acts on in one context: the registry, the traffic
+//! gateway, the metrics, Prometheus, Alertmanager, and where it records.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::audit::AuditLog;
+use super::spec::Capability;
+use crate::sources::alertmanager::AlertmanagerClient;
+use crate::sources::prometheus::PrometheusClient;
+use crate::sources::{MetricsSource, RegistrySource, TrafficControl};
+
+#[derive(Clone)]
+pub struct Backends {
+    pub context: String,
+    pub registry: Option<Arc<dyn RegistrySource>>,
+    pub traffic: Option<Arc<dyn TrafficControl>>,
+    pub metrics: Option<Arc<dyn MetricsSource>>,
+    pub prometheus: Option<PrometheusClient>,
+    pub alertmanager: Option<AlertmanagerClient>,
+    /// The label naming the model on alerts and series (the preset's).
+    pub model_label: String,
+    pub audit: AuditLog,
+    /// Where per-model lock files live (one machine's operators queue here
+    /// before the shared registry lease is even tried).
+    pub locks_dir: PathBuf,
+}
+
+impl Backends {
+    pub fn has(&self, capability: Capability) -> bool {
+        match capability {
+            Capability::Registry => self.registry.is_some(),
+            Capability::Traffic => self.traffic.is_some(),
+            Capability::Prometheus => self.prometheus.is_some(),
+            Capability::Alertmanager => self.alertmanager.is_some(),
+        }
+    }
+
+    pub fn registry(&self) -> Result<&Arc<dyn RegistrySource>, String> {
+        self.registry.as_ref().ok_or_else(|| self.lacks(Capability::Registry))
+    }
+
+    pub fn traffic(&self) -> Result<&Arc<dyn TrafficControl>, String> {
+        self.traffic.as_ref().ok_or_else(|| self.lacks(Capability::Traffic))
+    }
+
+    pub fn lacks(&self, capability: Capability) -> String {
+        format!("context {} has no {}", self.context, capability.describe().trim_start_matches("a ").trim_start_matches("an "))
+    }
+}
