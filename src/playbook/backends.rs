@@ -45,6 +45,10 @@ impl Backends {
     }
 
     pub fn lacks(&self, capability: Capability) -> String {
-        format!("context {} has no {}", self.context, capability.describe().trim_start_matches("a ").trim_start_matches("an "))
+        format!(
+            "context {} has no {}",
+            self.context,
+            capability.describe().trim_start_matches("a ").trim_start_matches("an ")
+        )
     }
 }

@@ -2,5 +2,7 @@
 //! recorded in (playbooks themselves arrive with the rest of this module).
 
 pub mod audit;
-pub mod template;
+pub mod backends;
+pub mod plan;
 pub mod spec;
+pub mod template;

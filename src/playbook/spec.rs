@@ -46,7 +46,10 @@ pub enum ParamKind {
     /// A registry alias name.
     Alias,
     Text,
-    Number { min: Option<f64>, max: Option<f64> },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     Duration,
     Bool,
     Choice(Vec<String>),
@@ -76,10 +79,16 @@ pub enum ParamDefault {
     /// The model selected in the console (required on the command line).
     Selected,
     /// The version `alias` points at now.
-    Current { model: Template, alias: Template },
+    Current {
+        model: Template,
+        alias: Template,
+    },
     /// The version `alias` pointed at before its current one: as vigil
     /// recorded it, else the highest READY version below the current one.
-    Previous { model: Template, alias: Template },
+    Previous {
+        model: Template,
+        alias: Template,
+    },
 }
 
 /// One precondition, step or compensation.
@@ -372,7 +381,8 @@ fn playbook(r: &mut Reader<'_>, root: &Section<'_, '_>, file: &str) -> Playbook 
     names.extend(params.iter().map(|p| p.name.as_str()));
     let known = Known { names: &names };
     check_param_templates(r, root, &params, &known);
-    let preconditions = root.field("precondition").map(|f| steps(r, &f, &known, Kind::Precondition)).unwrap_or_default();
+    let preconditions =
+        root.field("precondition").map(|f| steps(r, &f, &known, Kind::Precondition)).unwrap_or_default();
     let steps_ = match root.field("step") {
         Some(f) => steps(r, &f, &known, Kind::Step),
         None => {
@@ -652,9 +662,9 @@ fn step(r: &mut Reader<'_>, s: &Section<'_, '_>, known: &Known<'_>, kind: Kind, 
         r.error(f.key_span.clone(), &f.path, "only steps that change something ask for confirmation");
     }
     let timeout = s.field("timeout").and_then(|f| r.duration(&f));
-    let skip_without = s.field("skip_without").and_then(|f| {
-        r.choice(&f, "capability", Capability::NAMES).and_then(|n| Capability::from_name(&n))
-    });
+    let skip_without = s
+        .field("skip_without")
+        .and_then(|f| r.choice(&f, "capability", Capability::NAMES).and_then(|n| Capability::from_name(&n)));
     Some(StepSpec { id, action, args: args?, confirm, timeout, skip_without, line })
 }
 

@@ -160,6 +160,12 @@ pub trait RegistrySource: Send + Sync {
     fn model<'a>(&'a self, name: &'a str)
     -> BoxFuture<'a, Result<crate::core::registry::RegisteredModel, SourceError>>;
 
+    /// The exact request a write sends, for plans and the audit log
+    /// (never with credentials).
+    fn describe_write(&self, write: &crate::core::registry::RegistryWrite) -> String {
+        format!("{}: {write}", self.name())
+    }
+
     fn set_alias<'a>(
         &'a self,
         model: &'a str,
