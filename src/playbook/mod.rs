@@ -3,6 +3,10 @@
 
 pub mod audit;
 pub mod backends;
+pub mod library;
+pub mod lock;
 pub mod plan;
+pub mod run;
 pub mod spec;
+pub mod steps;
 pub mod template;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::backends::Backends;
 use super::spec::{ActionKind, Arg, ParamDefault, ParamKind, Playbook, StepSpec, check_value};
-use super::template::{Escape, Template};
+use super::template::Escape;
 use crate::core::duration;
 use crate::core::registry::{RegisteredModel, RegistryWrite, VersionStatus};
 use crate::core::sanitize::sanitize;
@@ -584,7 +584,7 @@ async fn planned_step(
     let needs = spec.action.needs();
     let state = match needs {
         Some(capability) if !backends.has(capability) => match spec.skip_without {
-            Some(skip) if skip == capability => StepState::Skipped(format!("{}", backends.lacks(capability))),
+            Some(skip) if skip == capability => StepState::Skipped(backends.lacks(capability)),
             _ => StepState::Unavailable(backends.lacks(capability)),
         },
         _ => match spec.skip_without {
@@ -929,11 +929,4 @@ pub fn resolve(spec: &StepSpec, values: &BTreeMap<String, String>) -> Result<Req
             value: required(spec, values, "value")?,
         },
     })
-}
-
-impl Template {
-    /// Whether rendering needs any value (used by the spec checks).
-    pub fn is_constant(&self) -> bool {
-        self.names().next().is_none()
-    }
 }

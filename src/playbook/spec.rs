@@ -564,7 +564,7 @@ pub fn check_value(kind: &ParamKind, text: &str) -> Result<String, String> {
             Ok(n.to_string())
         }
         ParamKind::Duration => {
-            crate::core::duration::parse(text).map(|d| crate::core::duration::format(d)).map_err(|e| e.to_string())
+            crate::core::duration::parse(text).map(crate::core::duration::format)
         }
         ParamKind::Bool => match text {
             "true" | "false" => Ok(text.to_string()),
@@ -736,7 +736,8 @@ fn args(
 fn arg_value(r: &mut Reader<'_>, f: &Field<'_, '_>, shape: Shape, known: &Known<'_>) -> Option<Arg> {
     let value = f.value.get_ref();
     match (shape, value) {
-        (Shape::Text | Shape::Number, DeValue::String(_)) => {
+        // A table of weights may also come whole from a parameter ("9=75,10=25").
+        (Shape::Text | Shape::Number | Shape::NumberTable, DeValue::String(_)) => {
             let t = template(r, f)?;
             check_names(r, f, &t, known);
             Some(Arg::Text(t))
@@ -893,4 +894,128 @@ fn check_unique_ids(r: &mut Reader<'_>, preconditions: &[StepSpec], steps: &[Ste
 fn line_start(r: &Reader<'_>, line: usize) -> std::ops::Range<usize> {
     let offset = r.offset_of_line(line);
     offset..offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(source: &str) -> Vec<String> {
+        parse("bad.toml", source).unwrap_err().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_good_playbook_reads_with_its_parts() {
+        let p = parse(
+            "ok.toml",
+            r#"
+name = "demo"
+description = "d"
+[params.model]
+type = "model"
+default = "selected"
+[params.to]
+type = "version"
+default = "previous"
+[[precondition]]
+check = "registry.alias_is"
+args = { model = "{{model}}", alias = "champion", not_version = "{{to}}" }
+[[step]]
+id = "move"
+action = "registry.set_alias"
+args = { model = "{{model}}", alias = "champion", version = "{{to}}" }
+confirm = "{{model}}"
+timeout = "20s"
+[[on_failure]]
+action = "timeline.annotate"
+args = { text = "failed for {{model}} in {{context}}" }
+"#,
+        )
+        .unwrap();
+        assert!(p.mutating);
+        assert_eq!(p.params.len(), 2);
+        assert_eq!(
+            p.params[1].default,
+            Some(ParamDefault::Previous {
+                model: Template::parse("{{model}}").unwrap(),
+                alias: Template::literal("champion")
+            })
+        );
+        assert_eq!(p.steps[0].timeout, Some(Duration::from_secs(20)));
+        assert_eq!(p.steps[0].line, 13);
+        assert_eq!(p.on_failure[0].id, "on-failure-1");
+    }
+
+    #[test]
+    fn malformed_playbooks_name_file_line_and_key() {
+        let found = problems(
+            r#"name = "x"
+mutating = false
+[params.model]
+type = "modle"
+[params.n]
+type = "number"
+default = "lots"
+[[step]]
+id = "a"
+action = "registry.set_alias"
+args = { model = "{{modle}}", alias = "champion" }
+[[step]]
+id = "a"
+action = "check.promql"
+args = { query = "up > {{n}}", below = 1 }
+[[step]]
+action = "registry.set_alais"
+"#,
+        );
+        assert_eq!(
+            found,
+            [
+                "bad.toml:2:12: mutating: is false, but the playbook has steps that change things",
+                "bad.toml:4:8: params.model.type: unknown parameter type `modle`; expected one of model, version, alias, text, number, duration, bool, choice (did you mean `model`?)",
+                "bad.toml:7:11: params.n.default: default of n: `lots` is not a number",
+                "bad.toml:11:8: step[0].args.version: registry.set_alias needs `version`",
+                "bad.toml:11:19: step[0].args.model: unknown name `{{modle}}` (known: context, actor, reason, n)",
+                "bad.toml:12:1: step[1].id: step id `a` is used twice (lines 8 and 12)",
+                "bad.toml:15:24: step[1].args.query: `{{n}}` is outside a quoted string, where a value could change the query (write it inside quotes, e.g. model=\"{{n}}\")",
+                "bad.toml:17:10: step[2].action: unknown action `registry.set_alais`; expected one of registry.set_alias, registry.set_tag, traffic.set_weights, http, exec, check.promql, check.metric, alertmanager.silence, timeline.annotate, wait, confirm (did you mean `registry.set_alias`?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_missing_parts_are_reported() {
+        assert_eq!(
+            problems("name = \n"),
+            ["bad.toml:1:8: invalid TOML: string values must be quoted, expected literal string"]
+        );
+        assert_eq!(
+            problems("description = \"x\"\n"),
+            [
+                "bad.toml:1:1: name: a playbook needs a name",
+                "bad.toml:1:1: step: a playbook needs at least one [[step]]"
+            ]
+        );
+        let found = problems(
+            "name = \"x\"\n[[step]]\naction = \"wait\"\nargs = { duration = \"1s\", extra = 1 }\nconfirm = \"y\"\n",
+        );
+        assert_eq!(
+            found,
+            [
+                "bad.toml:4:27: step[0].args.extra: unknown key (known keys: duration)",
+                "bad.toml:5:1: step[0].confirm: only steps that change something ask for confirmation",
+            ]
+        );
+    }
+
+    #[test]
+    fn version_values_are_numbers_and_text_keeps_everything() {
+        assert_eq!(check_value(&ParamKind::Version, "007"), Ok("7".into()));
+        assert!(check_value(&ParamKind::Version, "7; rm -rf /").is_err());
+        let hostile = "a'b\"; $(id)\n../✓";
+        assert_eq!(check_value(&ParamKind::Text, hostile), Ok(hostile.into()));
+        assert!(check_value(&ParamKind::Model, "a\u{1b}[2J").is_err());
+        assert_eq!(check_value(&ParamKind::Duration, "90s"), Ok("1m30s".into()));
+        assert!(check_value(&ParamKind::Number { min: Some(0.0), max: Some(1.0) }, "2").unwrap_err().contains("above"));
+    }
 }

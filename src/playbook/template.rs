@@ -48,7 +48,8 @@ fn is_name(text: &str) -> bool {
 }
 
 impl Template {
-    /// Parses `text`; `{{ name }}` may have spaces inside the braces.
+    /// Parses `text`; `{{ name }}` may have spaces inside the braces. `{{`
+    /// always opens a name; a `}}` outside one is plain text.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = text;
@@ -75,12 +76,6 @@ impl Template {
             let consumed = open + 2 + close + 2;
             rest = &rest[consumed..];
             offset += consumed;
-        }
-        if rest.contains("}}") {
-            return Err(TemplateError {
-                offset: offset + rest.find("}}").unwrap_or(0),
-                message: "`}}` without an opening `{{`".into(),
-            });
         }
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_string()));
@@ -216,7 +211,8 @@ mod tests {
         assert_eq!(Template::parse("x {{model").unwrap_err().offset, 2);
         assert!(Template::parse("{{Model}}").unwrap_err().message.contains("not a name"));
         assert!(Template::parse("{{}}").is_err());
-        assert!(Template::parse("a }} b").unwrap_err().message.contains("without an opening"));
+        // A lone `}}` is text: JSON written in an argv element ends with braces.
+        assert_eq!(Template::parse(r#"{"a":{"b":{{n}}}}"#).unwrap().names().count(), 1);
     }
 
     #[test]
