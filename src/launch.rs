@@ -16,7 +16,7 @@ use crate::collect::slo::SloPlan;
 use crate::config::{self, Config, Context, LabSettings, SloKind, paths::Paths};
 use crate::core::slo::{Objective, Sli, SloDefinition};
 use crate::core::timeref;
-use crate::lab::{LabAlerts, LabOptions, LabSource, Scenario, Simulator};
+use crate::lab::{LabAlerts, LabOptions, LabRegistry, LabSource, LabTraffic, Scenario, Simulator};
 use crate::playbook::audit::AuditLog;
 use crate::sources::alertmanager::AlertmanagerClient;
 use crate::sources::alerts::ServerAlerts;
@@ -24,7 +24,8 @@ use crate::sources::http::Limits;
 use crate::sources::presets::{Concept, Preset};
 use crate::sources::prometheus::PrometheusClient;
 use crate::sources::prometheus::fleet::PrometheusFleet;
-use crate::sources::{AlertsSource, MetricsSource};
+use crate::sources::traffic::HttpGateway;
+use crate::sources::{AlertsSource, MetricsSource, RegistrySource, TrafficControl};
 use crate::ui::glyphs::Glyphs;
 use crate::ui::theme::Theme;
 
@@ -59,6 +60,11 @@ pub struct Sources {
     pub alerts: Option<Arc<dyn AlertsSource>>,
     /// Present when the context has an Alertmanager: silences go here.
     pub alertmanager: Option<AlertmanagerClient>,
+    /// The model registry: the lab's, or the context's MLflow. `None` when
+    /// there is none ([`no_registry`] says why).
+    pub registry: Option<Arc<dyn RegistrySource>>,
+    /// Where traffic shifts go: the lab's gateway, or the context's `traffic` endpoint.
+    pub traffic: Option<Arc<dyn TrafficControl>>,
 }
 
 /// The async runtime every command that does I/O runs on: two workers are
@@ -165,10 +171,14 @@ impl Setup {
                 models: lab.models,
                 anchor: self.anchor(),
             }));
+            // One simulator behind every source, so a traffic shift or an
+            // alias move shows in the metrics and the registry alike.
             return Ok(Sources {
                 metrics: Arc::new(LabSource::new(Arc::clone(&simulator))),
-                alerts: Some(Arc::new(LabAlerts::new(simulator))),
+                alerts: Some(Arc::new(LabAlerts::new(Arc::clone(&simulator)))),
                 alertmanager: None,
+                registry: Some(Arc::new(LabRegistry::new(&simulator))),
+                traffic: Some(Arc::new(LabTraffic::new(simulator))),
             });
         }
         let Some(prometheus_endpoint) = &context.prometheus else {
@@ -190,7 +200,11 @@ impl Setup {
         };
         let alerts: Arc<dyn AlertsSource> =
             Arc::new(ServerAlerts { prometheus: Some(prometheus), alertmanager: alertmanager.clone(), model_label });
-        Ok(Sources { metrics, alerts: Some(alerts), alertmanager })
+        let traffic: Option<Arc<dyn TrafficControl>> = match &context.traffic {
+            Some(endpoint) => Some(Arc::new(HttpGateway::new(endpoint, Limits::default()).map_err(Failure::usage)?)),
+            None => None,
+        };
+        Ok(Sources { metrics, alerts: Some(alerts), alertmanager, registry: mlflow_registry(context)?, traffic })
     }
 
     /// The SLOs a context is judged by: its configured ones, else defaults
@@ -302,6 +316,29 @@ impl Setup {
     pub fn log_file(&self) -> PathBuf {
         self.paths.log_file.clone()
     }
+}
+
+/// A real context's model registry: the one place the MLflow client
+/// (`sources::mlflow`, written on its own branch) plugs in when merged, as
+/// `Some(endpoint) => Some(Arc::new(MlflowRegistry::new(endpoint, Limits::default()).map_err(Failure::usage)?))`
+/// — and then [`no_registry`] loses its second case. Until then no real
+/// context has a registry.
+fn mlflow_registry(context: &Context) -> Result<Option<Arc<dyn RegistrySource>>, Failure> {
+    match &context.mlflow {
+        Some(_) => Ok(None),
+        None => Ok(None),
+    }
+}
+
+/// Why a context has no registry, as a usage error (exit 2).
+pub fn no_registry(context: &Context) -> Failure {
+    if context.mlflow.is_some() {
+        return Failure::usage(format!(
+            "context {}: this build of vigil cannot read an MLflow registry yet (the demo and lab contexts have one)",
+            context.name
+        ));
+    }
+    Failure::usage(format!("context {} has no registry: give it `mlflow = {{ url = \"…\" }}`", context.name))
 }
 
 fn report(diagnostics: &[crate::core::diagnostic::Diagnostic]) -> String {

@@ -189,6 +189,8 @@ mod tests {
         assert_eq!(prod.filter, "namespace=\"ml\"");
         assert_eq!(prod.scrape_targets.len(), 2);
         assert_eq!(prod.queries.keys().collect::<Vec<_>>(), ["errors"]);
+        assert_eq!(prod.registry_names.registry_name("churn-predictor"), "prod.churn-predictor");
+        assert_eq!(prod.registry_names.registry_name("fraud-detector"), "fraud_detector_xgb");
         let lab = &config.contexts["lab"];
         assert_eq!(lab.lab, Some(LabSettings { scenario: "bad-deploy".into(), models: 12, seed: 42 }));
         assert_eq!(lab.tint.as_deref(), Some("#005f00"));
@@ -373,6 +375,36 @@ mod tests {
     }
 
     #[test]
+    fn registry_names_map_labels_and_bad_mappings_are_placed() {
+        let source = "[contexts.prod]\nregistry_name = \"main.ml.{model}\"\n\
+                      registry_names = { \"fraud-detector\" = \"fraud_detector_xgb\" }\n";
+        let prod = &load_str("names.toml", source).unwrap().contexts["prod"];
+        assert_eq!(prod.registry_names.registry_name("churn"), "main.ml.churn");
+        assert_eq!(prod.registry_names.metrics_label("fraud_detector_xgb").as_deref(), Some("fraud-detector"));
+        let dev = &load_str("dev.toml", "[contexts.dev]\n").unwrap().contexts["dev"];
+        assert_eq!(dev.registry_names.registry_name("churn"), "churn", "the same name by default");
+
+        let bad = "[contexts.prod]\nregistry_name = \"main.ml\"\n\
+                   registry_names = { a = \"x\", b = \"x\", c = \"\", \"\" = \"y\" }\n\
+                   [contexts.dev]\nregistry_name = \"{model}.{model}\"\nregistry_names = \"x\"\n";
+        assert_eq!(
+            problems("names.toml", bad),
+            [
+                "names.toml:2:17: contexts.prod.registry_name: `main.ml` does not contain {model} \
+                 ({model} stands for the model's metrics label, e.g. \"main.ml.{model}\")",
+                "names.toml:3:33: contexts.prod.registry_names.b: `x` is already the registry name of `a`: one \
+                 registry model, one label",
+                "names.toml:3:42: contexts.prod.registry_names.c: must not be empty",
+                "names.toml:3:46: contexts.prod.registry_names.\"\": a metrics label must not be empty",
+                "names.toml:5:17: contexts.dev.registry_name: `{model}.{model}` contains {model} more than once \
+                 ({model} stands for the model's metrics label, e.g. \"main.ml.{model}\")",
+                "names.toml:6:18: contexts.dev.registry_names: expected a table of metrics label = registry name, \
+                 like { \"fraud-detector\" = \"fraud_detector_xgb\" }, found a string",
+            ]
+        );
+    }
+
+    #[test]
     fn preset_keys_report_every_problem_at_its_place() {
         assert_eq!(
             problems("presets.toml", include_str!("../../tests/fixtures/config/invalid/presets.toml")),
@@ -530,7 +562,8 @@ mod tests {
     }
 
     const CONTEXT_KEY_LIST: &str = "read_only, tint, preset, queries, filter, scrape_targets, slo_files, environment, \
-                                    refresh, health, prometheus, alertmanager, mlflow, traffic, elasticsearch, lab, slo";
+                                    refresh, health, prometheus, alertmanager, mlflow, traffic, registry_name, \
+                                    registry_names, elasticsearch, lab, slo";
 
     #[test]
     fn an_unreadable_file_is_one_file_level_problem() {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::core::health::HealthThresholds;
+use crate::core::registry_join::NameMapping;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
@@ -55,6 +56,9 @@ pub struct Context {
     /// A traffic gateway speaking the lab's `/admin/traffic` protocol, for
     /// `traffic.set_weights` steps.
     pub traffic: Option<Endpoint>,
+    /// How the registry names the models the metrics label (`registry_name`,
+    /// `registry_names`); the same name on both sides by default.
+    pub registry_names: NameMapping,
     /// Use the embedded simulated fleet as this context's data.
     pub lab: Option<LabSettings>,
     pub slos: Vec<SloSpec>,
@@ -81,6 +85,7 @@ impl Context {
             elasticsearch: None,
             mlflow: None,
             traffic: None,
+            registry_names: NameMapping::default(),
             lab: None,
             slos: Vec::new(),
         }

@@ -15,6 +15,7 @@ use super::url_check::check_http_url;
 use crate::core::diagnostic::did_you_mean;
 use crate::core::duration;
 use crate::core::health::HealthThresholds;
+use crate::core::registry_join::{MODEL_PLACEHOLDER, NameMapping};
 use crate::lab::SCENARIO_NAMES;
 use crate::sources::presets::template::Template;
 use crate::sources::presets::{CONCEPT_KEYS, Concept, filter};
@@ -36,6 +37,8 @@ const CONTEXT_KEYS: &[&str] = &[
     "alertmanager",
     "mlflow",
     "traffic",
+    "registry_name",
+    "registry_names",
     "elasticsearch",
     "lab",
     "slo",
@@ -173,6 +176,7 @@ fn context(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str, presets: &[Strin
         elasticsearch: s.field("elasticsearch").and_then(|f| endpoint_table(r, &f)).and_then(|e| elastic(r, &e)),
         mlflow: endpoint_field(r, s, "mlflow"),
         traffic: endpoint_field(r, s, "traffic"),
+        registry_names: registry_names(r, s),
         lab: s.field("lab").and_then(|f| r.table(&f, "a table like { scenario = \"calm\" }")).map(|l| lab(r, &l)),
         slos: s.field("slo").map(|f| slos(r, &f)).unwrap_or_default(),
     }
@@ -207,6 +211,48 @@ fn queries(r: &mut Reader<'_>, field: &Field<'_, '_>) -> BTreeMap<String, String
         out.insert(name.to_string(), text);
     }
     out
+}
+
+/// `registry_name = "main.ml.{model}"` and `registry_names = { "fraud-detector"
+/// = "fraud_detector_xgb" }`: how the registry names the model a metrics
+/// label stands for. Two labels naming one registry model would make the
+/// join ambiguous, so that is refused.
+fn registry_names(r: &mut Reader<'_>, s: &Section<'_, '_>) -> NameMapping {
+    let template = s.field("registry_name").and_then(|f| {
+        let text = r.text(&f)?;
+        match NameMapping::new(&text, BTreeMap::new()) {
+            Ok(_) => Some(text),
+            Err(why) => {
+                let hint = format!(
+                    "{MODEL_PLACEHOLDER} stands for the model's metrics label, e.g. \"main.ml.{MODEL_PLACEHOLDER}\""
+                );
+                r.error_with_hint(f.span(), &f.path, why, Some(hint));
+                None
+            }
+        }
+    });
+    let mut overrides: BTreeMap<String, String> = BTreeMap::new();
+    let expected = "a table of metrics label = registry name, like { \"fraud-detector\" = \"fraud_detector_xgb\" }";
+    if let Some(section) = s.field("registry_names").and_then(|f| r.table(&f, expected)) {
+        for (key, value) in section.entries() {
+            let label: &str = key.get_ref();
+            let field = Field { path: section.key_path(label), key_span: key.span(), value };
+            if label.trim().is_empty() {
+                r.error(key.span(), &field.path, "a metrics label must not be empty");
+                continue;
+            }
+            let Some(name) = r.text(&field) else { continue };
+            if let Some((other, _)) = overrides.iter().find(|(_, n)| **n == name) {
+                let message =
+                    format!("`{name}` is already the registry name of `{other}`: one registry model, one label");
+                r.error(field.span(), &field.path, message);
+                continue;
+            }
+            overrides.insert(label.to_string(), name);
+        }
+    }
+    let template = template.unwrap_or_else(|| MODEL_PLACEHOLDER.to_string());
+    NameMapping::new(&template, overrides).unwrap_or_default()
 }
 
 /// `filter = 'namespace="ml"'`: matchers PromQL will accept inside braces.

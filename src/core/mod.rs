@@ -12,6 +12,7 @@ pub mod health;
 pub mod histogram;
 pub mod model_detail;
 pub mod registry;
+pub mod registry_join;
 pub mod sanitize;
 pub mod slo;
 pub mod timeref;

@@ -8,16 +8,20 @@ pub mod counters;
 pub mod detail;
 pub mod exposition;
 pub mod noise;
+pub mod registry;
 pub mod scenario;
 pub mod serve;
 pub mod sim;
 pub mod slo;
 pub mod source;
+pub mod traffic;
 
 pub use alerts::LabAlerts;
+pub use registry::LabRegistry;
 pub use scenario::Scenario;
 pub use sim::{LabOptions, Outcome, Simulator};
 pub use source::LabSource;
+pub use traffic::LabTraffic;
 
 /// The scripted scenarios, by the names users type (`--scenario`, config `lab.scenario`).
 pub const SCENARIO_NAMES: &[&str] = &["calm", "bad-deploy", "feature-drift"];

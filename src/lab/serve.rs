@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::counters::FleetCounters;
 use super::exposition::{self, Encoder, Format, TEXT_CONTENT_TYPE};
 use super::sim::Simulator;
+use super::traffic;
 
 /// Admin requests are a model name and a few weights: anything bigger is a mistake.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -65,37 +66,16 @@ impl Lab {
 
     /// The traffic weights of `model` (by index) now, of the versions that exist now.
     fn traffic(&self, model: usize, now: DateTime<Utc>) -> Traffic {
-        let weights = self
-            .simulator
-            .weights_at(model, now)
-            .into_iter()
-            .enumerate()
-            .filter(|(v, _)| self.simulator.version_exists(model, *v, now))
-            .map(|(_, weight)| weight)
-            .collect();
+        let weights = traffic::weights_now(&self.simulator, model, now).into_iter().collect();
         Traffic { model: self.simulator.models()[model].name.clone(), weights }
     }
 
     /// Applies a shift from now on, or says what is wrong with it.
     fn shift(&self, shift: Shift) -> Result<Traffic, String> {
-        let now = (self.clock)();
-        let model =
-            self.simulator.model_index(&shift.model).ok_or_else(|| format!("no model named {}", shift.model))?;
-        let versions = &self.simulator.models()[model].versions;
-        for name in shift.weights.keys() {
-            match versions.iter().position(|v| &v.version == name) {
-                None => return Err(format!("{} has no version {name}", shift.model)),
-                Some(v) if !self.simulator.version_exists(model, v, now) => {
-                    return Err(format!("version {name} of {} is not deployed yet", shift.model));
-                }
-                Some(_) => {}
-            }
-        }
         let weights: Vec<(String, f64)> = shift.weights.into_iter().collect();
-        self.simulator.set_weights(&shift.model, &weights, now)?;
-        let traffic = self.traffic(model, now);
-        tracing::info!(model = %traffic.model, weights = ?traffic.weights, "traffic shifted");
-        Ok(traffic)
+        let applied = traffic::shift(&self.simulator, &shift.model, &weights, (self.clock)())?;
+        tracing::info!(model = %shift.model, weights = ?applied, "traffic shifted");
+        Ok(Traffic { model: shift.model, weights: applied.into_iter().collect() })
     }
 }
 

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod http;
 pub mod prometheus;
 pub mod scrape;
+pub mod traffic;
 
 use std::future::Future;
 use std::pin::Pin;
