@@ -67,6 +67,12 @@ pub enum Commands {
     Slo(SloArgs),
     /// Print one frame of a view as plain text (no terminal needed)
     Render(RenderArgs),
+    /// List, plan or run runbook playbooks (rollback, traffic shift, promotion, silencing)
+    #[command(after_long_help = PLAYBOOK_HELP)]
+    Playbook {
+        #[command(subcommand)]
+        command: PlaybookCommand,
+    },
     /// Check or list the audit log of every change made from vigil
     Audit {
         #[command(subcommand)]
@@ -93,6 +99,60 @@ pub enum Commands {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+const PLAYBOOK_HELP: &str = "\
+Playbooks are TOML files: the shipped ones, and yours in the config directory's
+playbooks/ (`vigil config paths`). A playbook has typed [params.NAME] (model,
+version, alias, text, number, duration, bool, choice; defaults may be
+\"selected\", or for versions \"current\"/\"previous\" of an alias),
+[[precondition]] checks re-run just before anything changes, [[step]]s and
+[[on_failure]] compensation. Values are placed by {{name}}: percent-encoded in
+URLs, as string content in PromQL, whole in JSON bodies and argv elements —
+never through a shell. Unknown {{names}} are errors when the file is read.
+
+Exit codes: 0 ok; 1 a step failed or was refused; 2 usage, parameter or
+playbook error; 3 a source could not be reached while planning.";
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCommand {
+    /// List the playbooks with their parameters
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show exactly what a run would send, with the current and target state; changes nothing
+    Plan(PlaybookArgs),
+    /// Run a playbook: needs --yes and --reason, or a typed confirmation at a terminal
+    Run(PlaybookRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    /// The playbook's name (see `vigil playbook list`)
+    pub name: String,
+    /// A parameter value, NAME=VALUE (repeatable)
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PlaybookRunArgs {
+    #[command(flatten)]
+    pub playbook: PlaybookArgs,
+    /// Run without asking (scripts, chat-ops); needs --reason
+    #[arg(long)]
+    pub yes: bool,
+    /// Why this is being done: recorded in the audit log
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    Ok((name.trim().to_string(), value.to_string()))
 }
 
 #[derive(Debug, Subcommand)]

@@ -65,6 +65,10 @@ pub struct Sources {
     pub registry: Option<Arc<dyn RegistrySource>>,
     /// Where traffic shifts go: the lab's gateway, or the context's `traffic` endpoint.
     pub traffic: Option<Arc<dyn TrafficControl>>,
+    /// For playbooks' `check.promql` steps.
+    pub prometheus: Option<PrometheusClient>,
+    /// The label naming the model on series and alerts.
+    pub model_label: String,
 }
 
 /// The async runtime every command that does I/O runs on: two workers are
@@ -179,6 +183,8 @@ impl Setup {
                 alertmanager: None,
                 registry: Some(Arc::new(LabRegistry::new(&simulator))),
                 traffic: Some(Arc::new(LabTraffic::new(simulator))),
+                prometheus: None,
+                model_label: "model".into(),
             });
         }
         let Some(prometheus_endpoint) = &context.prometheus else {
@@ -198,13 +204,24 @@ impl Setup {
             Some(endpoint) => Some(AlertmanagerClient::new(endpoint, Limits::default()).map_err(Failure::usage)?),
             None => None,
         };
-        let alerts: Arc<dyn AlertsSource> =
-            Arc::new(ServerAlerts { prometheus: Some(prometheus), alertmanager: alertmanager.clone(), model_label });
+        let alerts: Arc<dyn AlertsSource> = Arc::new(ServerAlerts {
+            prometheus: Some(prometheus.clone()),
+            alertmanager: alertmanager.clone(),
+            model_label: model_label.clone(),
+        });
         let traffic: Option<Arc<dyn TrafficControl>> = match &context.traffic {
             Some(endpoint) => Some(Arc::new(HttpGateway::new(endpoint, Limits::default()).map_err(Failure::usage)?)),
             None => None,
         };
-        Ok(Sources { metrics, alerts: Some(alerts), alertmanager, registry: mlflow_registry(context)?, traffic })
+        Ok(Sources {
+            metrics,
+            alerts: Some(alerts),
+            alertmanager,
+            registry: mlflow_registry(context)?,
+            traffic,
+            prometheus: Some(prometheus),
+            model_label,
+        })
     }
 
     /// The SLOs a context is judged by: its configured ones, else defaults
@@ -252,6 +269,32 @@ impl Setup {
             all.extend(crate::config::slo_import::import(&path).map_err(|d| Failure::usage(d.to_string()))?);
         }
         Ok(all)
+    }
+
+    /// What a playbook acts on in `context`.
+    pub fn backends(&self, context: &Context) -> Result<crate::playbook::backends::Backends, Failure> {
+        let sources = self.sources(context)?;
+        Ok(crate::playbook::backends::Backends {
+            context: context.name.clone(),
+            registry: sources.registry,
+            traffic: sources.traffic,
+            metrics: Some(sources.metrics),
+            prometheus: sources.prometheus,
+            alertmanager: sources.alertmanager,
+            model_label: sources.model_label,
+            audit: self.audit_log(),
+            locks_dir: self.paths.state_dir.join("locks"),
+        })
+    }
+
+    /// The playbooks this session can run: shipped, and the user's.
+    pub fn playbooks(&self) -> Result<crate::playbook::library::Library, Failure> {
+        crate::playbook::library::Library::load(Some(&self.paths.playbooks_dir)).map_err(|d| Failure::usage(report(&d)))
+    }
+
+    /// Why this session may not change anything in `context`, if it may not.
+    pub fn read_only_reason(&self, context: &Context) -> Option<String> {
+        crate::app::gate::read_only_reason(self.options.read_only, &self.config, context)
     }
 
     /// Where changes made from the console are recorded.

@@ -43,6 +43,7 @@ fn dispatch(cli: Cli, started: Instant) -> Result<u8, Failure> {
             Some(Commands::Status(args)) => commands::status::run(&setup, args).await,
             Some(Commands::Slo(args)) => commands::slo::run(&setup, args).await,
             Some(Commands::Audit { command }) => commands::audit::run(&setup, command),
+            Some(Commands::Playbook { command }) => commands::playbook::run(&setup, command).await,
             Some(Commands::Render(args)) => commands::render::run(&setup, args).await,
             Some(Commands::Keys) => config_cmd::keys(&setup),
             Some(Commands::Themes) => config_cmd::themes(&setup),

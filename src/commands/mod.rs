@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod config_cmd;
 pub mod lab;
+pub mod playbook;
 pub mod presets;
 pub mod render;
 pub mod slo;

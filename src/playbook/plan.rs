@@ -87,7 +87,7 @@ pub struct PlannedStep {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepState {
     /// A change whose effect vigil can read back.
-    Change { current: Option<String>, target: String, satisfied: bool },
+    Change { what: String, current: Option<String>, target: String, satisfied: bool },
     /// A check, an annotation, a wait, or a request whose effect vigil cannot read.
     Action,
     /// Not run in this context, and why.
@@ -205,6 +205,9 @@ pub enum Request {
     Confirm {
         prompt: String,
     },
+    Undo {
+        step: String,
+    },
     AliasIs {
         model: String,
         alias: String,
@@ -310,13 +313,14 @@ impl Request {
             Request::Annotate { text } => format!("annotate: {text}"),
             Request::Wait { duration: d } => format!("wait {}", duration::format(*d)),
             Request::Confirm { prompt } => format!("confirm: {prompt}"),
+            Request::Undo { step } => format!("undo {step}: put back what it changed, as it was just before it ran"),
             Request::AliasIs { model, alias, version, not_version } => {
                 let mut text = format!("{alias} of {model}");
                 if let Some(v) = version {
                     text.push_str(&format!(" is {v}"));
                 }
                 if let Some(v) = not_version {
-                    text.push_str(&format!(" is not {v}"));
+                    text.push_str(&format!("{} not {v}", if version.is_some() { " and" } else { " is" }));
                 }
                 text
             }
@@ -615,7 +619,7 @@ pub async fn observe(request: &Request, backends: &Backends, reads: &mut impl Mo
             }
             let current = m.alias(alias).map(str::to_string);
             let satisfied = current.as_deref() == Some(version.as_str());
-            StepState::Change { current, target: version.clone(), satisfied }
+            StepState::Change { what: alias.clone(), current, target: version.clone(), satisfied }
         }
         Request::SetTag { model, version, key, value } => {
             let m = reads.read(backends, model).await?;
@@ -624,14 +628,19 @@ pub async fn observe(request: &Request, backends: &Backends, reads: &mut impl Mo
                 None => m.tags.get(key).cloned(),
             };
             let satisfied = current.as_deref() == Some(value.as_str());
-            StepState::Change { current, target: value.clone(), satisfied }
+            StepState::Change { what: format!("tag {key}"), current, target: value.clone(), satisfied }
         }
         Request::SetWeights { model, weights } => {
             let now = backends.traffic()?.weights(model).await.map_err(|e| e.to_string())?;
             let target = normalise_weights(&now, weights);
             let satisfied = now.len() == target.len()
                 && now.iter().all(|(v, w)| target.iter().any(|(tv, tw)| tv == v && (tw - w).abs() < 1e-6));
-            StepState::Change { current: Some(format_weights(&now)), target: format_weights(&target), satisfied }
+            StepState::Change {
+                what: "traffic".into(),
+                current: Some(format_weights(&now)),
+                target: format_weights(&target),
+                satisfied,
+            }
         }
         _ => StepState::Action,
     })
@@ -916,6 +925,7 @@ pub fn resolve(spec: &StepSpec, values: &BTreeMap<String, String>) -> Result<Req
         ActionKind::Annotate => Request::Annotate { text: required(spec, values, "text")? },
         ActionKind::Wait => Request::Wait { duration: duration_arg(spec, values, "duration", Duration::ZERO)? },
         ActionKind::Confirm => Request::Confirm { prompt: required(spec, values, "prompt")? },
+        ActionKind::Undo => Request::Undo { step: required(spec, values, "step")? },
         ActionKind::AliasIs => Request::AliasIs {
             model: required(spec, values, "model")?,
             alias: required(spec, values, "alias")?,

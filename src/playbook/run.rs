@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::audit::Entry;
 use super::backends::Backends;
 use super::lock::{self, Holder};
-use super::plan::{FreshReads, Plan, PlannedStep, StepState, observe};
+use super::plan::{FreshReads, Plan, PlannedStep, Request, StepState, observe};
 use super::steps::{self, StepContext};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +112,8 @@ struct Runner<'a> {
     events: Option<&'a mpsc::Sender<RunEvent>>,
     steps: Vec<(Phase, String, StepOutcome)>,
     audit_problem: Option<String>,
+    /// For each step that changed something undoable: the request that puts it back.
+    reverse: std::collections::BTreeMap<String, Request>,
 }
 
 /// Runs `plan`. Never panics on a failed step: the report says what happened.
@@ -121,7 +123,8 @@ pub async fn run(
     options: &RunOptions,
     events: Option<&mpsc::Sender<RunEvent>>,
 ) -> RunReport {
-    let mut runner = Runner { plan, backends, options, events, steps: Vec::new(), audit_problem: None };
+    let mut runner =
+        Runner { plan, backends, options, events, steps: Vec::new(), audit_problem: None, reverse: Default::default() };
     let outcome = runner.run().await;
     runner.record("run", "", finished_label(&outcome), &finished_detail(&outcome));
     let outcome = match (outcome, runner.audit_problem.take()) {
@@ -236,17 +239,71 @@ impl Runner<'_> {
     async fn step(&mut self, phase: Phase, index: usize, step: &PlannedStep) -> StepOutcome {
         let audit_step = format!("{}{}", phase.audit_prefix(), step.id);
         self.emit(RunEvent::Started { phase, index, id: step.id.clone() }).await;
-        let outcome = match self.prepare(phase, step).await {
+        let undo;
+        let (step, prepared) = match &step.request {
+            Request::Undo { step: target } => match self.reverse.get(target) {
+                Some(request) => {
+                    undo = PlannedStep {
+                        request: request.clone(),
+                        description: crate::core::sanitize::sanitize(&request.describe(self.backends)).into_owned(),
+                        state: StepState::Action,
+                        ..step.clone()
+                    };
+                    (&undo, self.prepare_undo(&undo).await)
+                }
+                None => (step, Some(StepOutcome::Skipped(format!("{target} changed nothing, so nothing to put back")))),
+            },
+            _ => (step, self.prepare(phase, step).await),
+        };
+        let outcome = match prepared {
             Some(outcome) => outcome,
             None => {
                 self.record(&audit_step, &step.description, "started", "");
-                self.perform(phase, index, step).await
+                let reverse = if phase == Phase::Steps { self.reverse_of(&step.request).await } else { None };
+                let outcome = self.perform(phase, index, step).await;
+                if let (StepOutcome::Done(_), Some(reverse)) = (&outcome, reverse) {
+                    self.reverse.insert(step.id.clone(), reverse);
+                }
+                outcome
             }
         };
         self.record(&audit_step, &step.description, outcome.label(), outcome.detail());
         self.emit(RunEvent::Finished { phase, index, id: step.id.clone(), outcome: outcome.clone() }).await;
         self.steps.push((phase, step.id.clone(), outcome.clone()));
         outcome
+    }
+
+    /// The request that would put back what `request` is about to change,
+    /// read just before it runs; `None` when it cannot be undone.
+    async fn reverse_of(&self, request: &Request) -> Option<Request> {
+        match request {
+            Request::SetAlias { model, alias, .. } => {
+                let registry = self.backends.registry.as_ref()?;
+                let before = registry.model(model).await.ok()?;
+                Some(Request::SetAlias {
+                    model: model.clone(),
+                    alias: alias.clone(),
+                    version: before.alias(alias)?.to_string(),
+                    record_previous: false,
+                })
+            }
+            Request::SetWeights { model, .. } => {
+                let weights = self.backends.traffic.as_ref()?.weights(model).await.ok()?;
+                Some(Request::SetWeights { model: model.clone(), weights })
+            }
+            _ => None,
+        }
+    }
+
+    /// An undo whose target already holds is done already.
+    async fn prepare_undo(&self, step: &PlannedStep) -> Option<StepOutcome> {
+        match observe(&step.request, self.backends, &mut FreshReads::default()).await {
+            Err(e) => Some(StepOutcome::Failed(e)),
+            Ok(StepState::Change { what, target, satisfied: true, .. }) => {
+                Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
+            }
+            Ok(_) => None,
+        }
     }
 
     /// Decides, from the state just before the step, whether it runs: a
@@ -259,9 +316,8 @@ impl Runner<'_> {
             StepState::Change { current: planned, .. } => {
                 match observe(&step.request, self.backends, &mut FreshReads::default()).await {
                     Err(e) => Some(StepOutcome::Failed(e)),
-                    Ok(StepState::Change { current, target, satisfied: true }) => {
-                        let _ = current;
-                        Some(StepOutcome::AlreadySatisfied(format!("already {target}")))
+                    Ok(StepState::Change { what, target, satisfied: true, .. }) => {
+                        Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
                     }
                     // Compensation puts back what the plan saw, whatever happened since.
                     Ok(StepState::Change { current, .. }) if phase != Phase::Compensation && current != *planned => {

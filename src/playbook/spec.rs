@@ -159,6 +159,9 @@ pub enum ActionKind {
     Annotate,
     Wait,
     Confirm,
+    /// Compensation only: puts back what an earlier step changed, as it
+    /// was just before that step ran.
+    Undo,
     AliasIs,
     TagIs,
 }
@@ -210,6 +213,17 @@ impl ActionKind {
         "wait",
         "confirm",
     ];
+    pub const COMPENSATION_NAMES: &[&str] = &[
+        "undo",
+        "registry.set_alias",
+        "registry.set_tag",
+        "traffic.set_weights",
+        "http",
+        "exec",
+        "alertmanager.silence",
+        "timeline.annotate",
+        "wait",
+    ];
     pub const CHECK_NAMES: &[&str] = &["registry.alias_is", "registry.tag_is", "check.metric", "check.promql"];
 
     pub fn from_name(name: &str) -> Option<ActionKind> {
@@ -225,6 +239,7 @@ impl ActionKind {
             "timeline.annotate" => ActionKind::Annotate,
             "wait" => ActionKind::Wait,
             "confirm" => ActionKind::Confirm,
+            "undo" => ActionKind::Undo,
             "registry.alias_is" => ActionKind::AliasIs,
             "registry.tag_is" => ActionKind::TagIs,
             _ => return None,
@@ -244,6 +259,7 @@ impl ActionKind {
             ActionKind::Annotate => "timeline.annotate",
             ActionKind::Wait => "wait",
             ActionKind::Confirm => "confirm",
+            ActionKind::Undo => "undo",
             ActionKind::AliasIs => "registry.alias_is",
             ActionKind::TagIs => "registry.tag_is",
         }
@@ -260,6 +276,7 @@ impl ActionKind {
                 | ActionKind::Http
                 | ActionKind::Exec
                 | ActionKind::Silence
+                | ActionKind::Undo
         )
     }
 
@@ -322,6 +339,7 @@ impl ActionKind {
             ActionKind::Annotate => &[arg!("text", Text, true)],
             ActionKind::Wait => &[arg!("duration", Text, true)],
             ActionKind::Confirm => &[arg!("prompt", Text, true)],
+            ActionKind::Undo => &[arg!("step", Text, true)],
             ActionKind::AliasIs => &[
                 arg!("model", Text, true),
                 arg!("alias", Text, true),
@@ -392,6 +410,7 @@ fn playbook(r: &mut Reader<'_>, root: &Section<'_, '_>, file: &str) -> Playbook 
     };
     let on_failure = root.field("on_failure").map(|f| steps(r, &f, &known, Kind::Compensation)).unwrap_or_default();
     check_unique_ids(r, &preconditions, &steps_, &on_failure);
+    check_undo_targets(r, root, &steps_, &on_failure);
     let mutating = steps_.iter().chain(&on_failure).any(|s| s.action.mutating());
     if let Some(f) = root.field("mutating")
         && let Some(declared) = r.bool(&f)
@@ -422,7 +441,11 @@ struct Known<'a> {
 fn params(r: &mut Reader<'_>, field: &Field<'_, '_>) -> Vec<ParamSpec> {
     let Some(section) = r.table(field, "a table of parameters ([params.model])") else { return Vec::new() };
     let mut out = Vec::new();
-    for (key, value) in section.entries() {
+    // In the order written (the parsed table is sorted by name): forms and
+    // listings show the model first because the author put it first.
+    let mut entries: Vec<_> = section.entries().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    for (key, value) in entries {
         let name: &str = key.get_ref();
         let f = Field { path: section.key_path(name), key_span: key.span(), value };
         if !super::template::Template::parse(&format!("{{{{{name}}}}}")).is_ok_and(|t| t.names().count() == 1) {
@@ -563,9 +586,7 @@ pub fn check_value(kind: &ParamKind, text: &str) -> Result<String, String> {
             }
             Ok(n.to_string())
         }
-        ParamKind::Duration => {
-            crate::core::duration::parse(text).map(crate::core::duration::format)
-        }
+        ParamKind::Duration => crate::core::duration::parse(text).map(crate::core::duration::format),
         ParamKind::Bool => match text {
             "true" | "false" => Ok(text.to_string()),
             _ => Err(format!("`{text}` is not true or false")),
@@ -629,7 +650,8 @@ fn steps(r: &mut Reader<'_>, field: &Field<'_, '_>, known: &Known<'_>, kind: Kin
 fn step(r: &mut Reader<'_>, s: &Section<'_, '_>, known: &Known<'_>, kind: Kind, index: usize) -> Option<StepSpec> {
     let (action_key, keys, allowed) = match kind {
         Kind::Precondition => ("check", CHECK_KEYS, ActionKind::CHECK_NAMES),
-        Kind::Step | Kind::Compensation => ("action", STEP_KEYS, ActionKind::STEP_NAMES),
+        Kind::Step => ("action", STEP_KEYS, ActionKind::STEP_NAMES),
+        Kind::Compensation => ("action", STEP_KEYS, ActionKind::COMPENSATION_NAMES),
     };
     r.check_keys(s, keys);
     let line = r.line_of(&s.span);
@@ -886,6 +908,34 @@ fn check_unique_ids(r: &mut Reader<'_>, preconditions: &[StepSpec], steps: &[Ste
                     seen.insert(&s.id, s.line);
                 }
             }
+        }
+    }
+}
+
+/// Which actions `undo` can reverse: those whose earlier state vigil reads.
+pub fn undoable(action: ActionKind) -> bool {
+    matches!(action, ActionKind::SetAlias | ActionKind::SetWeights)
+}
+
+fn check_undo_targets(r: &mut Reader<'_>, root: &Section<'_, '_>, steps: &[StepSpec], on_failure: &[StepSpec]) {
+    let _ = root;
+    for (i, s) in on_failure.iter().enumerate().filter(|(_, s)| s.action == ActionKind::Undo) {
+        let Some(Arg::Text(t)) = s.args.get("step") else { continue };
+        let target = t.source();
+        let path = format!("on_failure[{i}].args.step");
+        match steps.iter().find(|x| x.id == target) {
+            None => {
+                let ids: Vec<&str> = steps.iter().map(|x| x.id.as_str()).collect();
+                r.error(line_start(r, s.line), &path, format!("no step `{target}` to undo; steps: {}", ids.join(", ")));
+            }
+            Some(x) if !undoable(x.action) => {
+                let message = format!(
+                    "{} steps cannot be undone (only registry.set_alias and traffic.set_weights)",
+                    x.action.name()
+                );
+                r.error(line_start(r, s.line), &path, message);
+            }
+            Some(_) => {}
         }
     }
 }

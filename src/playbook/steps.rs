@@ -92,7 +92,7 @@ pub async fn perform(request: &Request, cx: &StepContext<'_>, progress: Progress
                     return Ok((false, "no series yet".to_string()));
                 }
                 let values: Vec<String> = samples.iter().map(|s| format!("{:.6}", s.value)).collect();
-                Ok((samples.iter().all(|s| bound.holds(s.value)), format!("{} {bound}", values.join(", "))))
+                Ok((samples.iter().all(|s| bound.holds(s.value)), format!("{} (needs {bound})", values.join(", "))))
             })
             .await
         }
@@ -104,7 +104,7 @@ pub async fn perform(request: &Request, cx: &StepContext<'_>, progress: Progress
                 let fleet = metrics.fleet(&query).await.map_err(|e| e.to_string())?;
                 let value = metric_value(&fleet, model, version.as_deref(), *metric);
                 Ok(match value {
-                    Some(v) => (bound.holds(v), format!("{} = {:.6} {bound}", metric.name(), v)),
+                    Some(v) => (bound.holds(v), format!("{} = {:.6} (needs {bound})", metric.name(), v)),
                     None => (false, format!("{}: no data yet", metric.name())),
                 })
             })
@@ -131,6 +131,8 @@ pub async fn perform(request: &Request, cx: &StepContext<'_>, progress: Progress
             Ok(format!("waited {}", duration::format(*d)))
         }
         Request::Confirm { prompt } => Ok(format!("confirmed: {prompt}")),
+        // The runner turns an undo into the reverse request before it gets here.
+        Request::Undo { step } => Err(format!("undo {step}: nothing recorded to put back")),
         Request::AliasIs { model, alias, version, not_version } => {
             let m = backends.registry()?.model(model).await.map_err(|e| e.to_string())?;
             let now = m.alias(alias);
