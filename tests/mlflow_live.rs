@@ -105,6 +105,11 @@ fn aliases_tags_descriptions_and_sources_are_read() {
     assert_eq!(names(&listed), ["details", "details-bare"]);
     let one = run(registry().model("details")).unwrap();
     assert_eq!(listed[0], one, "listing and reading one model give the same facts");
+    // Unfiltered (other tests' models are there too), and "" is no filter.
+    for everything in [None, Some("")] {
+        let all = run(registry().models(everything)).unwrap();
+        assert!(all.contains(&one) && all.contains(&listed[1]), "{everything:?}: {:?}", names(&all));
+    }
 
     assert_eq!(one.description.as_deref(), Some("Scores card payments"));
     assert_eq!(one.tags, [("team".to_string(), "risk".to_string()), ("tier".into(), "1".into())].into());
