@@ -16,8 +16,10 @@ if [ -x "$venv/bin/mlflow" ] && [ -f "$venv/.complete" ]; then
     exit 0
 fi
 
-if ! python3 -m venv --help >/dev/null 2>&1; then
-    echo "scripts/install-mlflow.sh: python3 with venv is needed; as root run: apt-get install -y python3-venv" >&2
+# Debian ships the venv module without ensurepip (that is python3-venv):
+# `python3 -m venv --help` works there, making a virtualenv does not.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    echo "scripts/install-mlflow.sh: python3 with venv and ensurepip is needed; as root run: apt-get install -y python3-venv" >&2
     exit 1
 fi
 rm -rf "$venv"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test vigil has, on a fresh Debian machine or a
 # developer's: formatting, lints, unit, property, snapshot, CLI,
-# pseudo-terminal and real-Prometheus tests. Installs what it needs first.
+# pseudo-terminal, real-Prometheus and real-MLflow tests. Installs what it
+# needs first.
 #
 #   scripts/test.sh
 set -euo pipefail
@@ -21,10 +22,14 @@ for component in rustfmt clippy; do
 done
 
 # The integration tests start their own Prometheus and Alertmanager on free
-# loopback ports (Debian packages; the binaries, not the system services).
+# loopback ports (Debian packages; the binaries, not the system services),
+# and an MLflow server from a virtualenv, which Debian's python3 can make
+# only with python3-venv (it holds ensurepip).
 missing=()
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]} (Debian packages)"
     sudo=""
@@ -38,6 +43,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+say "MLflow server (a virtualenv under ~/.cache/vigil, made once)"
+mlflow_bin_dir="$(scripts/install-mlflow.sh)"
+# tests/mlflow_live.rs runs exactly this one.
+export VIGIL_MLFLOW_BIN="$mlflow_bin_dir/mlflow"
 
 say "formatting"
 cargo fmt --all -- --check

@@ -5,6 +5,7 @@
 pub mod alertmanager;
 pub mod alerts;
 pub mod http;
+pub mod mlflow;
 pub mod prometheus;
 pub mod scrape;
 pub mod traffic;

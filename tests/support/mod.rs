@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod faulty;
+pub mod mlflow;
+pub mod mlflow_seed;
 pub mod services;
 
 use std::path::Path;

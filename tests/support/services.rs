@@ -1,6 +1,7 @@
 //! Real services for integration tests: Prometheus, Alertmanager and the
 //! lab exporter (`vigil lab serve`), each on a free loopback port with its
-//! own temporary directories, killed when dropped.
+//! own temporary directories, killed when dropped. MLflow, which needs a
+//! watchdog to be stopped cleanly, is in `support::mlflow`.
 //!
 //! A missing binary is a failure, never a skip: the panic says how to
 //! install it. A service that does not become ready panics with the tail of
@@ -56,12 +57,12 @@ fn require(binary: &str) {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("a bound address").port()
 }
 
-fn tail(path: &Path, lines: usize) -> String {
+pub fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
