@@ -361,26 +361,18 @@ impl Setup {
     }
 }
 
-/// A real context's model registry: the one place the MLflow client
-/// (`sources::mlflow`, written on its own branch) plugs in when merged, as
-/// `Some(endpoint) => Some(Arc::new(MlflowRegistry::new(endpoint, Limits::default()).map_err(Failure::usage)?))`
-/// — and then [`no_registry`] loses its second case. Until then no real
-/// context has a registry.
+/// A real context's model registry: its MLflow, when it has one.
 fn mlflow_registry(context: &Context) -> Result<Option<Arc<dyn RegistrySource>>, Failure> {
     match &context.mlflow {
-        Some(_) => Ok(None),
+        Some(endpoint) => Ok(Some(Arc::new(
+            crate::sources::mlflow::MlflowRegistry::new(endpoint, Limits::default()).map_err(Failure::usage)?,
+        ))),
         None => Ok(None),
     }
 }
 
 /// Why a context has no registry, as a usage error (exit 2).
 pub fn no_registry(context: &Context) -> Failure {
-    if context.mlflow.is_some() {
-        return Failure::usage(format!(
-            "context {}: this build of vigil cannot read an MLflow registry yet (the demo and lab contexts have one)",
-            context.name
-        ));
-    }
     Failure::usage(format!("context {} has no registry: give it `mlflow = {{ url = \"…\" }}`", context.name))
 }
 

@@ -126,12 +126,12 @@ impl std::fmt::Display for RegistryWrite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RegistryWrite::SetAlias { model, alias, version } => {
-                write!(f, "set alias {alias} of {model} to version {version}")
+                write!(f, "set alias {alias:?} of {model:?} to version {version:?}")
             }
-            RegistryWrite::SetModelTag { model, key, value } => write!(f, "set tag {key}={value:?} on {model}"),
-            RegistryWrite::DeleteModelTag { model, key } => write!(f, "delete tag {key} of {model}"),
-            RegistryWrite::SetVersionTag { model, version, key, value } => {
-                write!(f, "set tag {key}={value:?} on {model} version {version}")
+            RegistryWrite::SetModelTag { model, key, .. } => write!(f, "set tag {key:?} of {model:?}"),
+            RegistryWrite::DeleteModelTag { model, key } => write!(f, "delete tag {key:?} of {model:?}"),
+            RegistryWrite::SetVersionTag { model, version, key, .. } => {
+                write!(f, "set tag {key:?} of {model:?} version {version:?}")
             }
         }
     }

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::config::Endpoint;
-use crate::core::registry::RegisteredModel;
+use crate::core::registry::{RegisteredModel, RegistryWrite};
 use crate::sources::http::{Limits, Reason, RequestError, ServerClient};
 use crate::sources::{BoxFuture, RegistrySource, SourceError};
 
@@ -142,9 +142,43 @@ impl MlflowRegistry {
     }
 }
 
+/// The one mapping from a registry write to MLflow's request: used to send
+/// it and to show it in plans and the audit log, so the two cannot differ.
+fn write_request(write: &RegistryWrite) -> (Method, &'static str, serde_json::Value) {
+    match write {
+        RegistryWrite::SetAlias { model, alias, version } => {
+            (Method::POST, "registered-models/alias", json!({"name": model, "alias": alias, "version": version}))
+        }
+        RegistryWrite::SetModelTag { model, key, value } => {
+            (Method::POST, "registered-models/set-tag", json!({"name": model, "key": key, "value": value}))
+        }
+        RegistryWrite::DeleteModelTag { model, key } => {
+            (Method::DELETE, "registered-models/delete-tag", json!({"name": model, "key": key}))
+        }
+        RegistryWrite::SetVersionTag { model, version, key, value } => (
+            Method::POST,
+            "model-versions/set-tag",
+            json!({"name": model, "version": version, "key": key, "value": value}),
+        ),
+    }
+}
+
+impl MlflowRegistry {
+    async fn write(&self, write: RegistryWrite) -> Result<(), SourceError> {
+        let (method, path, body) = write_request(&write);
+        self.change(method, path, body, &write.to_string()).await
+    }
+}
+
 impl RegistrySource for MlflowRegistry {
     fn name(&self) -> String {
         self.http.name().to_string()
+    }
+
+    fn describe_write(&self, write: &RegistryWrite) -> String {
+        let (method, path, body) = write_request(write);
+        let url = self.http.url(&format!("{API}{path}")).map(|u| u.to_string()).unwrap_or_else(|_| path.to_string());
+        format!("{method} {url} {body}")
     }
 
     fn models<'a>(
@@ -164,11 +198,11 @@ impl RegistrySource for MlflowRegistry {
         alias: &'a str,
         version: &'a str,
     ) -> BoxFuture<'a, Result<(), SourceError>> {
-        Box::pin(async move {
-            let what = format!("set alias {alias:?} of {model:?} to version {version:?}");
-            let body = json!({"name": model, "alias": alias, "version": version});
-            self.change(Method::POST, "registered-models/alias", body, &what).await
-        })
+        Box::pin(self.write(RegistryWrite::SetAlias {
+            model: model.into(),
+            alias: alias.into(),
+            version: version.into(),
+        }))
     }
 
     fn set_model_tag<'a>(
@@ -177,21 +211,13 @@ impl RegistrySource for MlflowRegistry {
         key: &'a str,
         value: &'a str,
     ) -> BoxFuture<'a, Result<(), SourceError>> {
-        Box::pin(async move {
-            let what = format!("set tag {key:?} of {model:?}");
-            let body = json!({"name": model, "key": key, "value": value});
-            self.change(Method::POST, "registered-models/set-tag", body, &what).await
-        })
+        Box::pin(self.write(RegistryWrite::SetModelTag { model: model.into(), key: key.into(), value: value.into() }))
     }
 
     /// MLflow answers `{}` for a tag that is not there (and an error for a
     /// model that is not), so nothing needs translating.
     fn delete_model_tag<'a>(&'a self, model: &'a str, key: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
-        Box::pin(async move {
-            let what = format!("delete tag {key:?} of {model:?}");
-            let body = json!({"name": model, "key": key});
-            self.change(Method::DELETE, "registered-models/delete-tag", body, &what).await
-        })
+        Box::pin(self.write(RegistryWrite::DeleteModelTag { model: model.into(), key: key.into() }))
     }
 
     fn set_version_tag<'a>(
@@ -201,11 +227,12 @@ impl RegistrySource for MlflowRegistry {
         key: &'a str,
         value: &'a str,
     ) -> BoxFuture<'a, Result<(), SourceError>> {
-        Box::pin(async move {
-            let what = format!("set tag {key:?} of {model:?} version {version:?}");
-            let body = json!({"name": model, "version": version, "key": key, "value": value});
-            self.change(Method::POST, "model-versions/set-tag", body, &what).await
-        })
+        Box::pin(self.write(RegistryWrite::SetVersionTag {
+            model: model.into(),
+            version: version.into(),
+            key: key.into(),
+            value: value.into(),
+        }))
     }
 }
 
