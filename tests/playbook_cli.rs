@@ -278,3 +278,42 @@ fn percent(segment: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[test]
+fn the_audit_log_survives_kill_9_during_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let mut playbook = String::from("name = \"chatty\"\n");
+    for i in 0..400 {
+        playbook.push_str(&format!(
+            "[[step]]\nid = \"note-{i}\"\naction = \"timeline.annotate\"\nargs = {{ text = \"note {i}\" }}\n"
+        ));
+    }
+    user_playbook(&home, "chatty.toml", &playbook);
+    let log = home.path().join("state/vigil/audit.jsonl");
+    for round in 0..6u64 {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+        support::isolate(&mut command, home.path());
+        let mut child = command
+            .args(["--demo", "playbook", "run", "chatty", "--yes", "--reason", "kill test"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill at a different moment each round, while records are being appended.
+        let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        support::services::wait_for("the run to start writing", std::time::Duration::from_secs(30), || {
+            let now = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+            if now > before { Ok(()) } else { Err(format!("{now} bytes")) }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(20 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.ends_with('\n'), "round {round}: the last record is whole");
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert!(last["step"] != "run" || last["result"] == "started", "round {round}: killed mid-run, not after: {last}");
+        vigil(&home).args(["audit", "verify"]).assert().success();
+    }
+    let records = audit(&home);
+    assert!(records.len() > 6, "{}", records.len());
+}
