@@ -283,7 +283,7 @@ fn percent(segment: &str) -> String {
 fn the_audit_log_survives_kill_9_during_runs() {
     let home = tempfile::tempdir().unwrap();
     let mut playbook = String::from("name = \"chatty\"\n");
-    for i in 0..400 {
+    for i in 0..1500 {
         playbook.push_str(&format!(
             "[[step]]\nid = \"note-{i}\"\naction = \"timeline.annotate\"\nargs = {{ text = \"note {i}\" }}\n"
         ));
@@ -305,13 +305,16 @@ fn the_audit_log_survives_kill_9_during_runs() {
             let now = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
             if now > before { Ok(()) } else { Err(format!("{now} bytes")) }
         });
-        std::thread::sleep(std::time::Duration::from_millis(20 * round));
+        std::thread::sleep(std::time::Duration::from_millis(3 * round));
         child.kill().unwrap();
         child.wait().unwrap();
         let text = std::fs::read_to_string(&log).unwrap();
         assert!(text.ends_with('\n'), "round {round}: the last record is whole");
         let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        assert!(last["step"] != "run" || last["result"] == "started", "round {round}: killed mid-run, not after: {last}");
+        assert!(
+            last["step"] != "run" || last["result"] == "started",
+            "round {round}: killed mid-run, not after: {last}"
+        );
         vigil(&home).args(["audit", "verify"]).assert().success();
     }
     let records = audit(&home);
