@@ -4,6 +4,7 @@ pub mod audit;
 pub mod config_cmd;
 pub mod lab;
 pub mod presets;
+pub mod registry;
 pub mod render;
 pub mod slo;
 pub mod status;

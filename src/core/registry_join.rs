@@ -155,6 +155,26 @@ impl RegistryReport {
     }
 }
 
+/// A version's status in one short word for tables: `ready`, `pending`,
+/// `failed`, or what the registry sent.
+pub fn status_word(status: &VersionStatus) -> &str {
+    match status {
+        VersionStatus::Ready => "ready",
+        VersionStatus::PendingRegistration => "pending",
+        VersionStatus::FailedRegistration => "failed",
+        VersionStatus::Other(text) => text,
+    }
+}
+
+/// `40m ago`, `3d ago`; `in 2h` for a version created after the instant shown.
+pub fn relative_age(seconds: f64) -> String {
+    if seconds < 0.0 {
+        format!("in {}", super::duration::format_age(-seconds))
+    } else {
+        format!("{} ago", super::duration::format_age(seconds))
+    }
+}
+
 fn clean(text: &str) -> String {
     sanitize(text).into_owned()
 }
@@ -317,6 +337,9 @@ mod tests {
         assert_eq!(fraud.version("8").unwrap().serving, None);
         assert_eq!(fraud.serving().count(), 2);
         assert_eq!(canary.created_age_seconds, Some(3600.0));
+        assert_eq!(relative_age(3600.0), "60m ago");
+        assert_eq!(relative_age(-7200.0), "in 2h");
+        assert_eq!(status_word(&VersionStatus::FailedRegistration), "failed");
     }
 
     #[test]
