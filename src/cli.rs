@@ -251,6 +251,8 @@ pub enum ViewName {
     Model,
     /// Every SLO's budget and burn rates
     Slo,
+    /// Every registered model's versions, with the serving metrics
+    Registry,
     Help,
 }
 

@@ -106,7 +106,41 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
         View::Model => model_title(frame, state, area),
         View::Slo => slo_title(frame, state, area),
         View::SloDetail => slo_detail_title(frame, state, area),
+        View::Registry => registry_title(frame, state, area),
     }
+}
+
+/// `REGISTRY  12 models · 74 versions · 6 failed · demo registry (calm) · live`
+fn registry_title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let glyphs = &state.glyphs;
+    let dot = glyphs.text(" · ").into_owned();
+    let mut spans = vec![Span::styled(" REGISTRY ", theme.accent.add_modifier(Modifier::BOLD))];
+    if let Some(report) = &state.registry_report {
+        spans.push(Span::styled(
+            format!(" {} models{dot}{} versions", report.models.len(), report.version_count()),
+            theme.muted,
+        ));
+        let failed = report.failed_count();
+        let style = if failed > 0 { theme.critical } else { theme.muted };
+        spans.push(Span::styled(format!("{dot}{failed} failed"), style));
+    }
+    let source = &state.registry.source_name;
+    if !source.is_empty() {
+        spans.push(Span::styled(dot.clone(), theme.muted));
+        // Registries keep no history: this is now, even while the metrics show the past.
+        spans.push(freshness_span(state, &state.live_freshness_of(&state.registry), theme.base));
+    }
+    if let Some(filter) = &state.fleet.filter {
+        spans.push(Span::styled(format!("{dot}filter /{}/", glyphs.text(&filter.text)), theme.accent));
+    }
+    // The registry's name goes last, and only when it fits whole.
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let named = format!("{dot}{}", glyphs.text(source));
+    if !source.is_empty() && used + named.chars().count() <= area.width as usize {
+        spans.push(Span::styled(named, theme.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
 }
 
 /// `MODEL fraud-detector ✖ v10 errors 10.4% ≥ 5% · 1h · [ ] range · live`
@@ -295,6 +329,14 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
                 (Action::TimeTravel, "time travel"),
                 (Action::PreviousView, "back"),
                 (Action::CommandLine, "command"),
+            ],
+            View::Registry => &[
+                (Action::Help, "help"),
+                (Action::Filter, "filter"),
+                (Action::Open, "model"),
+                (Action::PreviousView, "back"),
+                (Action::CommandLine, "command"),
+                (Action::Quit, "quit"),
             ],
             View::Alerts => &[
                 (Action::Help, "help"),

@@ -66,6 +66,8 @@ pub fn lab_state(options: StateOptions) -> AppState {
         contexts: vec!["demo".into()],
         themes: Theme::builtin_names().iter().map(|s| s.to_string()).collect(),
         can_silence: false,
+        registry_names: Default::default(),
+        no_registry: None,
     };
     let keymap = Arc::new(Keymap::load("default", None).expect("the shipped keymap loads"));
     let mut state = AppState::new(session, options.theme, options.glyphs, keymap, "demo (bad-deploy)".into());
