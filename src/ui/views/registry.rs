@@ -325,13 +325,7 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let mut lines = vec![header_line(state, &columns)];
     for (i, row) in shown {
         let line = match row {
-            RegistryRow::Model(m) => {
-                // Full width, so the cursor's highlight spans the row like a table's.
-                let mut line = model_line(state, &report.models[*m]);
-                let room = (area.width as usize).saturating_sub(line.width());
-                line.spans.push(Span::raw(" ".repeat(room)));
-                line
-            }
+            RegistryRow::Model(m) => fit_line(model_line(state, &report.models[*m]), area.width as usize, glyphs),
             RegistryRow::Version(m, v) => version_line(state, &report.models[*m].versions[*v], &columns, 2),
         };
         lines.push(if i == cursor.selected { line.patch_style(theme.selection) } else { line });
@@ -399,6 +393,32 @@ pub fn panel(frame: &mut Frame, state: &AppState, model: &ModelEntry, area: Rect
     frame.render_widget(Paragraph::new(lines).style(theme.base), inner);
 }
 
+/// `line` cut to `cells` ending in an ellipsis, or padded to it: a cut is
+/// always marked, and the cursor's highlight spans the row like a table's.
+fn fit_line(line: Line<'static>, cells: usize, glyphs: &Glyphs) -> Line<'static> {
+    let mut spans = line.spans;
+    if spans.iter().map(|s| s.width()).sum::<usize>() > cells {
+        let keep = cells.saturating_sub(width(glyphs.ellipsis));
+        let mut used = 0;
+        let mut cut = Vec::new();
+        for span in spans {
+            let text = truncate(&span.content, keep - used, "");
+            used += width(&text);
+            let whole = text.len() == span.content.len();
+            cut.push(Span::styled(text, span.style));
+            if !whole || used >= keep {
+                break;
+            }
+        }
+        let style = cut.last().map(|s| s.style).unwrap_or_default();
+        cut.push(Span::styled(glyphs.ellipsis.to_string(), style));
+        spans = cut;
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    spans.push(Span::raw(" ".repeat(cells.saturating_sub(used))));
+    Line::from(spans)
+}
+
 fn centre_line(area: Rect) -> Rect {
     Rect { y: area.y + area.height / 2, height: 1.min(area.height), ..area }
 }
@@ -436,6 +456,19 @@ mod tests {
         assert_eq!(names(&tiny), [Column::Version, Column::Aliases, Column::Status]);
         let panel = fit(&PANEL_COLUMNS, 80, 8, 29, 0);
         assert_eq!(names(&panel), PANEL_COLUMNS, "the panel keeps its source at 80 columns");
+    }
+
+    #[test]
+    fn long_lines_end_in_an_ellipsis_and_short_ones_fill_the_row() {
+        let line = Line::from(vec![Span::raw("✖ "), Span::raw("fraud-detector"), Span::raw("  10 versions")]);
+        let cut = fit_line(line.clone(), 12, &Glyphs::UNICODE);
+        assert_eq!(cut.to_string(), "✖ fraud-det…");
+        assert_eq!(cut.width(), 12);
+        let padded = fit_line(line, 40, &Glyphs::UNICODE);
+        assert_eq!(padded.width(), 40);
+        assert!(padded.to_string().starts_with("✖ fraud-detector  10 versions "));
+        let exact = fit_line(Line::from(vec![Span::raw("abc"), Span::raw("def")]), 4, &Glyphs::ASCII);
+        assert_eq!(exact.to_string(), "abc~", "the cut falls between spans and is still marked");
     }
 
     #[test]
