@@ -422,6 +422,34 @@ fn registry_on_a_context_without_one_says_what_to_add_and_exits_2() {
 }
 
 #[test]
+fn render_draws_the_registry_view_and_the_model_views_registry_panel() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(["render", "--view", "registry", "--size", "100x30", "--demo", "--scenario", "bad-deploy", "--at", AT])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 30);
+    assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 100));
+    assert!(text.contains("REGISTRY  12 models · 74 versions · 6 failed"), "{text}");
+    assert!(text.lines().nth(3).unwrap().starts_with("✖ fraud-detector  10 versions · champion v10"), "{text}");
+    vigil(&home)
+        .args(["render", "--view", "registry", "--demo", "--at", AT, "--model", "churn-predictor"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("churn-predictor  2 versions").and(predicate::str::contains("fraud").not()));
+    vigil(&home)
+        .args(["render", "--view", "model", "--model", "fraud-detector", "--demo", "--scenario", "bad-deploy"])
+        .args(["--at", AT, "--size", "100x40"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" registry now · champion v10 · metrics label challenger v10, champion v9"));
+}
+
+#[test]
 fn later_commands_do_not_exist_yet() {
     let home = tempfile::tempdir().unwrap();
     for cmd in ["drift", "playbook", "incident", "export"] {
