@@ -303,25 +303,18 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let height = area.height.saturating_sub(1) as usize;
     let cursor = state.registry_table;
     let shown: Vec<(usize, &RegistryRow)> = rows.iter().enumerate().skip(cursor.offset).take(height).collect();
-    let visible_versions = shown.iter().filter_map(|(_, row)| match row {
-        RegistryRow::Version(m, v) => report.models.get(*m).and_then(|model| model.versions.get(*v)),
-        RegistryRow::Model(_) => None,
-    });
-    let ideal = |f: fn(&VersionEntry) -> usize| {
-        shown
-            .iter()
-            .filter_map(|(_, row)| match row {
-                RegistryRow::Version(m, v) => report.models.get(*m).and_then(|model| model.versions.get(*v)),
-                RegistryRow::Model(_) => None,
-            })
-            .map(f)
-            .max()
-            .unwrap_or(0)
-            .min(48) as u16
-    };
+    // Columns are as wide as the rows on screen need, as in the fleet view.
+    let visible: Vec<&VersionEntry> = shown
+        .iter()
+        .filter_map(|(_, row)| match row {
+            RegistryRow::Version(m, v) => report.models.get(*m).and_then(|model| model.versions.get(*v)),
+            RegistryRow::Model(_) => None,
+        })
+        .collect();
+    let ideal = |f: fn(&VersionEntry) -> usize| visible.iter().map(|v| f(v)).max().unwrap_or(0).min(48) as u16;
     let source = ideal(|v| v.source.as_deref().map_or(1, width));
     let tags = ideal(|v| v.tags.iter().map(|(k, value)| width(k) + width(value) + 2).sum());
-    let columns = fit(&VIEW_COLUMNS, area.width, aliases_width(visible_versions), source, tags);
+    let columns = fit(&VIEW_COLUMNS, area.width, aliases_width(visible.iter().copied()), source, tags);
     let mut lines = vec![header_line(state, &columns)];
     for (i, row) in shown {
         let line = match row {
