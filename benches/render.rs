@@ -33,6 +33,8 @@ fn state(models: usize) -> (AppState, Feed<vigil::core::fleet::FleetMetrics>) {
         contexts: vec![],
         themes: vec![],
         can_silence: false,
+        registry_names: Default::default(),
+        no_registry: None,
     };
     let keymap = Arc::new(Keymap::load("default", None).unwrap());
     let mut state = AppState::new(session, Theme::load("dark", None).unwrap(), Glyphs::UNICODE, keymap, "bench".into());

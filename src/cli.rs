@@ -65,6 +65,9 @@ pub enum Commands {
     Status(StatusArgs),
     /// Print every SLO's error budget and burn rates; exits 1 when a page-level alert row fires
     Slo(SloArgs),
+    /// Print every registered model's versions, aliases and serving metrics
+    #[command(after_long_help = REGISTRY_HELP)]
+    Registry(RegistryArgs),
     /// Print one frame of a view as plain text (no terminal needed)
     Render(RenderArgs),
     /// List, plan or run runbook playbooks (rollback, traffic shift, promotion, silencing)
@@ -259,6 +262,47 @@ pub struct SloArgs {
     pub model: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Only this model: its registry name, or its name in the metrics
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+}
+
+/// The JSON contract of `vigil registry`, shown by `vigil registry --help`.
+const REGISTRY_HELP: &str = "\
+The registry is read as it is now (registries keep no history); --at moves the serving metrics only.
+A version's serving numbers come from the metrics, matched by model name (see registry_name and
+registry_names in config.example.toml) and by version label.
+
+JSON fields (--format json), stable:
+  at                  the instant of the serving metrics (RFC 3339); ages count to it
+  context             the context's name
+  registry            the registry read, e.g. \"demo registry (calm)\"
+  metrics             the metrics source joined; null when the metrics could not be read
+  models[]            every registered model, in the registry's order:
+    model             its registry name
+    metrics_model     its name in the metrics; null when the fleet does not have it
+    health            the fleet's verdict: ok, warning, critical, unknown; null without metrics
+    health_reason     why, e.g. \"v10 errors 10.4% ≥ 5%\"
+    description, created, updated, tags {key: value}
+    aliases           {alias: version}
+    versions[]        newest first:
+      version, aliases [alias…]
+      status          READY, PENDING_REGISTRATION, FAILED_REGISTRATION, or as the registry sent it
+      status_message, user_id, source, run_id, stage, description, tags {key: value}
+      created         RFC 3339; created_ms: milliseconds since the epoch
+      created_age_seconds   from created to at; negative when created after at
+      serving         null unless the metrics see the version serving:
+        traffic_share (0-1), requests_per_second, error_ratio (0-1), latency_p99_seconds
+        status        the version's verdict: ok, warning, critical, unknown
+        metrics_aliases   the aliases the metrics label it with (can lag the registry's)
+
+Exit codes: 0 ok; 2 usage, an unknown model, or a context without a registry; 3 the registry
+could not be reached (metrics that cannot be read only leave the numbers out, with a warning).";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ViewName {
     Fleet,
@@ -267,6 +311,8 @@ pub enum ViewName {
     Model,
     /// Every SLO's budget and burn rates
     Slo,
+    /// Every registered model's versions, with the serving metrics
+    Registry,
     Help,
 }
 

@@ -312,7 +312,8 @@ impl Setup {
         self.at.unwrap_or(self.started)
     }
 
-    pub fn session(&self, context: &Context) -> Session {
+    /// What the console knows of `context` for its whole session, given the sources it got.
+    pub fn session(&self, context: &Context, sources: &Sources) -> Session {
         let tint = if self.no_color { None } else { context.tint.as_deref().and_then(|t| t.parse().ok()) };
         Session {
             context: context.name.clone(),
@@ -324,6 +325,8 @@ impl Setup {
             contexts: self.context_names(),
             themes: Theme::available(Some(&self.paths.themes_dir)).into_iter().map(|(name, _)| name).collect(),
             can_silence: context.lab.is_none() && context.alertmanager.is_some(),
+            registry_names: context.registry_names.clone(),
+            no_registry: sources.registry.is_none().then(|| no_registry(context).message),
         }
     }
 

@@ -42,6 +42,7 @@ fn dispatch(cli: Cli, started: Instant) -> Result<u8, Failure> {
             None | Some(Commands::Demo) => vigil::app::run::run(setup, started).await.map(|_| 0),
             Some(Commands::Status(args)) => commands::status::run(&setup, args).await,
             Some(Commands::Slo(args)) => commands::slo::run(&setup, args).await,
+            Some(Commands::Registry(args)) => commands::registry::run(&setup, args).await,
             Some(Commands::Audit { command }) => commands::audit::run(&setup, command),
             Some(Commands::Playbook { command }) => commands::playbook::run(&setup, command).await,
             Some(Commands::Render(args)) => commands::render::run(&setup, args).await,

@@ -277,6 +277,179 @@ fn config_check_resolves_each_contexts_preset_with_its_overrides() {
 }
 
 #[test]
+fn registry_json_has_the_contract_fields_and_joins_the_serving_metrics() {
+    let home = tempfile::tempdir().unwrap();
+    let run = || {
+        vigil(&home)
+            .args(["registry", "--demo", "--scenario", "bad-deploy", "--at", AT, "--format", "json"])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let out = run();
+    assert_eq!(out, run(), "the same seed and instant give the same registry");
+    let json = json_of(&out);
+    assert_eq!(json["at"], AT);
+    assert_eq!(json["context"], "demo");
+    assert_eq!(json["registry"], "demo registry (bad-deploy)");
+    assert_eq!(json["metrics"], "demo (bad-deploy)");
+    let models = json["models"].as_array().unwrap();
+    assert_eq!(models.len(), 12);
+    for model in models {
+        for key in ["model", "metrics_model", "health", "health_reason", "description", "created", "updated", "tags"] {
+            assert!(model.get(key).is_some(), "model has `{key}`: {model}");
+        }
+        assert!(model["aliases"].is_object());
+        for version in model["versions"].as_array().unwrap() {
+            for key in [
+                "version",
+                "aliases",
+                "status",
+                "status_message",
+                "user_id",
+                "created",
+                "created_ms",
+                "created_age_seconds",
+                "source",
+                "run_id",
+                "stage",
+                "description",
+                "tags",
+                "serving",
+            ] {
+                assert!(version.get(key).is_some(), "version has `{key}`: {version}");
+            }
+            if let Some(serving) = version["serving"].as_object() {
+                for key in [
+                    "traffic_share",
+                    "requests_per_second",
+                    "error_ratio",
+                    "latency_p99_seconds",
+                    "status",
+                    "metrics_aliases",
+                ] {
+                    assert!(serving.contains_key(key), "serving has `{key}`: {version}");
+                }
+            }
+        }
+    }
+    let fraud = models.iter().find(|m| m["model"] == "fraud-detector").unwrap();
+    assert_eq!(fraud["aliases"], serde_json::json!({ "champion": "10" }), "the bad deploy moved champion");
+    assert_eq!(fraud["health"], "critical");
+    let versions = fraud["versions"].as_array().unwrap();
+    let numbers: Vec<&str> = versions.iter().map(|v| v["version"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["10", "9", "8", "7", "6", "5", "4", "3", "2", "1"]);
+    let canary = &versions[0];
+    assert_eq!(canary["aliases"], serde_json::json!(["champion"]));
+    assert_eq!(canary["status"], "READY");
+    assert_eq!(canary["created"], "2026-11-20T13:20:00Z", "registered 25 minutes before its deploy at 13:45");
+    assert_eq!(canary["created_age_seconds"], 2400.0);
+    assert_eq!(canary["serving"]["status"], "critical");
+    assert_eq!(canary["serving"]["metrics_aliases"], serde_json::json!(["challenger"]));
+    assert_eq!(versions[1]["aliases"], serde_json::json!([]));
+    let shares: f64 = versions.iter().filter_map(|v| v["serving"]["traffic_share"].as_f64()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "the serving versions' shares add up to 1, got {shares}");
+    assert!(versions[2..].iter().all(|v| v["serving"].is_null()), "older versions serve nothing");
+    let failed = models
+        .iter()
+        .flat_map(|m| m["versions"].as_array().unwrap())
+        .filter(|v| v["status"] == "FAILED_REGISTRATION")
+        .count();
+    assert!(failed > 0, "the demo shows a failed registration somewhere");
+}
+
+#[test]
+fn registry_table_model_filter_and_help() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(["registry", "--demo", "--scenario", "bad-deploy", "--at", AT, "--model", "fraud-detector"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("context demo · registry demo registry (bad-deploy) · metrics demo (bad-deploy)"));
+    assert!(lines[0].ends_with("1 model · 10 versions · 0 failed"), "{}", lines[0]);
+    assert!(lines[1].starts_with("MODEL") && lines[1].ends_with("HEALTH"), "{}", lines[1]);
+    assert!(lines[2].starts_with("fraud-detector  v10      champion  ready"), "{}", lines[2]);
+    assert!(
+        lines[2].contains("40m ago  s3://models/fraud-detector/10") && lines[2].ends_with("critical"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].trim_start().starts_with("v9") && lines[3].ends_with("ok"), "{}", lines[3]);
+    assert_eq!(lines.len(), 12);
+    assert!(!text.contains("churn"));
+    vigil(&home).args(["registry", "--demo", "--at", AT, "--model", "fraud-detectr"]).assert().code(2).stderr(
+        predicate::str::contains(
+            "no registered model named fraud-detectr in context demo (did you mean fraud-detector?)",
+        ),
+    );
+    vigil(&home)
+        .args(["registry", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("metrics_aliases").and(predicate::str::contains("created_age_seconds")));
+}
+
+#[test]
+fn registry_without_one_says_what_to_add_and_an_unreachable_one_exits_3() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[contexts.prod]\nprometheus = { url = \"http://127.0.0.1:9\" }\n\
+         [contexts.ml]\nprometheus = { url = \"http://127.0.0.1:9\" }\nmlflow = { url = \"http://127.0.0.1:9\" }\n",
+    )
+    .unwrap();
+    vigil(&home)
+        .args(["registry", "--context", "prod", "--config"])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("vigil: context prod has no registry: give it `mlflow = { url = \"…\" }`\n");
+    vigil(&home)
+        .args(["registry", "--context", "ml", "--config"])
+        .arg(&config)
+        .assert()
+        .code(3)
+        .stderr("vigil: mlflow http://127.0.0.1:9: search registered models: cannot connect: Connection refused (os error 111)\n");
+}
+
+#[test]
+fn render_draws_the_registry_view_and_the_model_views_registry_panel() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(["render", "--view", "registry", "--size", "100x30", "--demo", "--scenario", "bad-deploy", "--at", AT])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 30);
+    assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 100));
+    assert!(text.contains("REGISTRY  12 models · 74 versions · 6 failed"), "{text}");
+    assert!(text.lines().nth(3).unwrap().starts_with("✖ fraud-detector  10 versions · champion v10"), "{text}");
+    vigil(&home)
+        .args(["render", "--view", "registry", "--demo", "--at", AT, "--model", "churn-predictor"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("churn-predictor  2 versions").and(predicate::str::contains("fraud").not()));
+    vigil(&home)
+        .args(["render", "--view", "model", "--model", "fraud-detector", "--demo", "--scenario", "bad-deploy"])
+        .args(["--at", AT, "--size", "100x40"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" registry now · champion v10 · metrics label challenger v10, champion v9"));
+}
+
+#[test]
 fn later_commands_do_not_exist_yet() {
     let home = tempfile::tempdir().unwrap();
     for cmd in ["drift", "incident", "export"] {

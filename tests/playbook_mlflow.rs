@@ -106,6 +106,21 @@ fn rollback_on_mlflow_with_verification_in_prometheus() {
     let stack = stack();
     assert_eq!(champion(&stack), stack.canary);
 
+    // The registry as the console reads it, joined with Prometheus' numbers.
+    let home = home_for(&stack, false);
+    let out = vigil(home.path(), &["registry", "--model", MODEL, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let registry: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model = &registry["models"][0];
+    assert_eq!(model["aliases"]["champion"], stack.canary.as_str());
+    let versions = model["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), stack.canary.parse::<usize>().unwrap());
+    let canary = versions.iter().find(|v| v["version"] == stack.canary.as_str()).unwrap();
+    assert_eq!(canary["aliases"], serde_json::json!(["champion"]));
+    assert_eq!(canary["source"], format!("s3://bucket/m/{}", stack.canary));
+    let error_ratio = canary["serving"]["error_ratio"].as_f64().unwrap();
+    assert!(error_ratio > 0.05, "the bad canary's errors, from Prometheus: {canary}");
+
     // Read-only refuses before anything runs, and nothing moves.
     let read_only = home_for(&stack, true);
     let out = vigil(read_only.path(), ROLLBACK);
@@ -114,7 +129,6 @@ fn rollback_on_mlflow_with_verification_in_prometheus() {
     assert_eq!(champion(&stack), stack.canary);
 
     // The plan spells out MLflow's request and the move.
-    let home = home_for(&stack, false);
     let out = vigil(home.path(), &["playbook", "plan", "rollback", "-p", "model=fraud-detector"]);
     let plan = text(&out);
     assert!(out.status.success(), "{plan}");

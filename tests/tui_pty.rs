@@ -212,3 +212,24 @@ fn drill_into_a_model_change_range_travel_in_time_and_visit_alerts() {
     assert!(console.wait_exit().success());
     console.assert_terminal_restored();
 }
+
+#[test]
+fn the_registry_view_is_polled_and_opens_the_model() {
+    let mut console = Console::start(&["demo", "--scenario", "bad-deploy"], &[]);
+    console.wait_for("the fleet", |s| s.contains("FLEET") && s.contains("fraud-detector"));
+    console.send(":reg\t\r");
+    // Worst model first: the bad canary is the champion, next to its live error ratio.
+    let screen = console.wait_for("the registry view", |s| {
+        s.contains("REGISTRY") && s.contains("fraud-detector  10 versions · champion v10")
+    });
+    assert!(screen.contains("live ·") && screen.contains("✖ failed"), "{screen}");
+    console.send("\r");
+    console.wait_for("the model view with its registry panel", |s| {
+        s.contains("MODEL  fraud-detector") && s.contains("registry · champion v10")
+    });
+    console.send("-");
+    console.wait_for("back to the registry", |s| s.contains("REGISTRY"));
+    console.send("q");
+    assert!(console.wait_exit().success());
+    console.assert_terminal_restored();
+}

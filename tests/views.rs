@@ -376,3 +376,162 @@ fn enter_on_an_slo_shows_its_burn_down_and_thresholds() {
         entry.state.budget_remaining
     );
 }
+
+fn registry_state(width: u16, height: u16, glyphs: Glyphs) -> vigil::app::state::AppState {
+    let mut state = lab_state(StateOptions { width, height, glyphs, ..Default::default() });
+    support::with_registry(&mut state, Scenario::BadDeploy, 12);
+    on_action(&mut state, Action::CommandLine);
+    type_text(&mut state, "registry");
+    enter(&mut state);
+    assert_eq!(state.view, vigil::app::state::View::Registry);
+    state
+}
+
+#[test]
+fn registry_view_at_80x24_and_160x48() {
+    let state = registry_state(80, 24, Glyphs::UNICODE);
+    let text = frame_text(&state, 80, 24);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with(" REGISTRY  12 models · 74 versions · 6 failed · live · 14:00:00Z"), "{text}");
+    // The worst model first, its alias holder with its live numbers beside it.
+    assert!(lines[3].starts_with("✖ fraud-detector  10 versions · champion v10 · v10 errors 10.4% ≥ 5%"), "{text}");
+    assert!(lines[4].starts_with("  v10   champion   ✔ ready       26%   45.4  10.4%  1.76s 40m ago"), "{text}");
+    assert!(text.contains("✖ failed"), "a failed registration is on screen:\n{text}");
+    assert!(lines[23].contains("enter model"), "{text}");
+    assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80));
+    insta::assert_snapshot!("registry_80x24", text);
+    let large = registry_state(160, 48, Glyphs::UNICODE);
+    let text = frame_text(&large, 160, 48);
+    assert!(text.contains("s3://models/fraud-detector/10") && text.contains("validation_status=passed"), "{text}");
+    assert!(text.contains("metrics label challenger v10, champion v9"), "{text}");
+    insta::assert_snapshot!("registry_160x48", text);
+    let mut help = registry_state(80, 24, Glyphs::UNICODE);
+    on_action(&mut help, Action::Help);
+    let text = frame_text(&help, 80, 24);
+    assert!(text.contains("keys · registry") && text.contains("open the selected model"), "{text}");
+    let ascii = frame_text(&registry_state(80, 24, Glyphs::ASCII), 80, 24);
+    assert!(ascii.is_ascii() && ascii.contains("X fraud-detector") && ascii.contains("+ ready"), "{ascii}");
+}
+
+#[test]
+fn registry_rows_move_filter_and_open_the_model() {
+    let mut state = registry_state(80, 24, Glyphs::UNICODE);
+    // Enter on the first row (fraud-detector) opens its model view.
+    match on_action(&mut state, Action::Open).effect {
+        Some(Effect::WatchModel { model, .. }) => assert_eq!(model, "fraud-detector"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state.view, vigil::app::state::View::Model);
+    on_action(&mut state, Action::PreviousView);
+    assert_eq!(state.view, vigil::app::state::View::Registry);
+    // Down past fraud-detector's ten versions lands on the next model's row.
+    for _ in 0..11 {
+        on_action(&mut state, Action::Down);
+    }
+    assert_eq!(state.selected_registry_model().unwrap().model, "ad-ctr-predictor");
+    assert!(frame_text(&state, 80, 24).contains("✔ ad-ctr-predictor"));
+    // The filter keeps whole models: the row and its versions.
+    state.fleet.filter = vigil::app::fleet_table::Filter::parse("churn");
+    let rows = state.registry_rows();
+    assert_eq!(rows.len(), 3, "churn-predictor and its two versions: {rows:?}");
+    state.registry_table = Default::default();
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("filter /churn/ 1 of 12") && !text.contains("fraud-detector  10 versions"), "{text}");
+    state.fleet.filter = vigil::app::fleet_table::Filter::parse("nothing-like-this");
+    assert!(frame_text(&state, 80, 24).contains("no model matches the filter"));
+}
+
+#[test]
+fn a_registry_model_the_metrics_do_not_have_says_so_instead_of_opening() {
+    let mut state = registry_state(80, 24, Glyphs::UNICODE);
+    // Metrics that call every model something else: nothing joins.
+    state.session.registry_names =
+        vigil::core::registry_join::NameMapping::new("ml.{model}", Default::default()).unwrap();
+    let feed = state.registry.clone();
+    state.apply_registry(feed);
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("not in the metrics"), "{text}");
+    let outcome = on_action(&mut state, Action::Open);
+    assert_eq!(outcome.effect, None);
+    assert!(state.flash.as_ref().unwrap().text.contains("is not in this context's metrics"));
+}
+
+#[test]
+fn registry_view_without_a_registry_or_before_it_answers() {
+    let mut state = lab_state(StateOptions::default());
+    state.session.no_registry = Some("context prod has no registry: give it `mlflow = { url = \"…\" }`".into());
+    state.view = vigil::app::state::View::Registry;
+    assert!(frame_text(&state, 80, 24).contains("context prod has no registry: give it `mlflow"));
+    state.session.no_registry = None;
+    state.registry.source_name = "mlflow http://127.0.0.1:5000".into();
+    assert!(frame_text(&state, 80, 24).contains("reading the registry…"));
+    let mut failed = state.registry.clone();
+    failed.attempts = 1;
+    failed.error = Some(vigil::sources::SourceError {
+        source_name: "mlflow http://127.0.0.1:5000".into(),
+        message: "cannot connect: Connection refused".into(),
+    });
+    state.apply_registry(failed);
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("registry: cannot connect: Connection refused"), "{text}");
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_registry_on_screen_marked_stale() {
+    let mut state = registry_state(80, 24, Glyphs::UNICODE);
+    let mut feed = state.registry.clone();
+    feed.attempts += 1;
+    feed.error = Some(vigil::sources::SourceError { source_name: "demo registry".into(), message: "timeout".into() });
+    update(&mut state, Msg::Registry(feed));
+    state.now = support::fixed_now() + chrono::Duration::seconds(42);
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("STALE 42s: timeout") && text.contains("fraud-detector"), "{text}");
+}
+
+#[test]
+fn registry_view_under_no_color_keeps_meaning() {
+    let theme = Theme::load("dark", None).unwrap().monochrome();
+    let mut state = lab_state(StateOptions { theme, ..Default::default() });
+    support::with_registry(&mut state, Scenario::BadDeploy, 12);
+    state.view = vigil::app::state::View::Registry;
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| vigil::ui::render(f, &state)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    assert!(buffer.content().iter().all(|c| matches!(c.fg, Color::Reset) && matches!(c.bg, Color::Reset)));
+    // Row 3 is the cursor's (fraud-detector): reversed across the whole width.
+    assert!((0..80).all(|x| buffer[(x, 3)].modifier.contains(Modifier::REVERSED)), "the cursor row is reversed");
+    // The champion's version and alias are bold; an older version is not.
+    assert!(buffer[(2, 4)].modifier.contains(Modifier::BOLD) && buffer[(8, 4)].modifier.contains(Modifier::BOLD));
+    assert!(!buffer[(2, 6)].modifier.contains(Modifier::BOLD));
+}
+
+fn model_with_registry(width: u16, height: u16) -> vigil::app::state::AppState {
+    let mut state = model_state(width, height, Glyphs::UNICODE);
+    support::with_registry(&mut state, Scenario::BadDeploy, 12);
+    state
+}
+
+#[test]
+fn model_view_with_its_registry_panel() {
+    let state = model_with_registry(80, 24);
+    let text = frame_text(&state, 80, 24);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[20].starts_with(" registry · champion v10 · metrics label challenger v10, champion v9"),
+        "the panel's title says where the metrics disagree:\n{text}"
+    );
+    assert!(
+        lines[21].starts_with("v10     champion ✔ ready   40m ago  m.lindqvist s3://models/fraud-detector/10"),
+        "{text}"
+    );
+    assert!(lines[22].starts_with("v9               ✔ ready   5d ago   ci-bot"), "{text}");
+    assert!(text.contains("firing ModelErrorRatioHigh"), "the alerts keep their place:\n{text}");
+    assert!(text.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80));
+    insta::assert_snapshot!("model_with_registry_80x24", text);
+    let large = frame_text(&model_with_registry(160, 48), 160, 48);
+    assert!(large.contains("2 older in :registry") && large.contains("v3 "), "{large}");
+    insta::assert_snapshot!("model_with_registry_160x48", large);
+    // Too short for charts and a panel: the panel gives way.
+    let short = frame_text(&model_with_registry(80, 18), 80, 18);
+    assert!(!short.contains(" registry ·") && short.contains("requests/s"), "{short}");
+}

@@ -163,7 +163,9 @@ impl Action {
         match self {
             Action::Quit => "quit vigil",
             Action::Help => "show the keys valid here",
-            Action::CommandLine => "command line (:fleet, :alerts, :slo, :model NAME, :at TIME, :ctx NAME, :q)",
+            Action::CommandLine => {
+                "command line (:fleet, :alerts, :slo, :registry, :model NAME, :at TIME, :ctx NAME, :q)"
+            }
             Action::Back => "clear the filter, then go back",
             Action::PreviousView => "return to the previous view",
             Action::Suspend => "suspend to the shell (resume with fg)",

@@ -8,6 +8,7 @@ pub enum Command {
     Fleet,
     Alerts,
     Slo,
+    Registry,
     Help,
     Quit,
     Context(String),
@@ -22,6 +23,7 @@ const COMMANDS: &[(&str, Arg)] = &[
     ("fleet", Arg::None),
     ("alerts", Arg::None),
     ("slo", Arg::None),
+    ("registry", Arg::None),
     ("help", Arg::None),
     ("quit", Arg::None),
     ("q", Arg::None),
@@ -82,6 +84,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
             "fleet" => Command::Fleet,
             "alerts" => Command::Alerts,
             "slo" => Command::Slo,
+            "registry" => Command::Registry,
             "help" => Command::Help,
             _ => Command::Quit,
         }),
@@ -152,6 +155,7 @@ mod tests {
         let (contexts, themes) = vocab();
         let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[] };
         assert_eq!(parse("fleet", &v), Ok(Command::Fleet));
+        assert_eq!(parse("registry", &v), Ok(Command::Registry));
         assert_eq!(parse(" q ", &v), Ok(Command::Quit));
         assert_eq!(parse("ctx prod", &v), Ok(Command::Context("prod".into())));
         assert_eq!(parse("theme light", &v), Ok(Command::Theme("light".into())));
@@ -169,6 +173,7 @@ mod tests {
         let (contexts, themes) = vocab();
         let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[] };
         assert_eq!(completions("fl", &v), ["fleet"]);
+        assert_eq!(completions("reg", &v), ["registry"]);
         assert_eq!(completions("c", &v), ["ctx ", "context "]);
         assert_eq!(completions("ctx ", &v), ["ctx demo", "ctx prod", "ctx staging"]);
         assert_eq!(completions("ctx st", &v), ["ctx staging"]);

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::collect::slo::SloPlan;
 use crate::core::model_detail::ModelDetail;
+use crate::core::registry::RegisteredModel;
 use crate::core::slo::{SloDefinition, SloEntry, SloSeries};
 use crate::sources::ModelQuery;
 
@@ -46,9 +47,11 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
     let sources = setup.sources(&context)?;
     let theme = setup.theme(&setup.theme_name())?;
     let keymap = Arc::new(setup.keymap()?);
-    let mut state = AppState::new(setup.session(&context), theme, setup.glyphs(), keymap, sources.metrics.name());
+    let session = setup.session(&context, &sources);
+    let mut state = AppState::new(session, theme, setup.glyphs(), keymap, sources.metrics.name());
     let mut live = Live::start(sources, &context, setup.at, setup.slo_plan(&context)?);
     state.alerts.source_name = live.alerts_name.clone();
+    state.registry.source_name = live.registry_name.clone();
     let audit = setup.audit_log();
     // Results of changes carried out in the background; a change is rare and
     // the operator waits for each, so a small bound is plenty.
@@ -123,6 +126,10 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
             },
             changed = changed_or_pending(live.model_feed.as_mut()) => match changed {
                 Some(feed) => Msg::ModelFeed(feed),
+                None => continue,
+            },
+            changed = changed_or_pending(live.registry_feed.as_mut()) => match changed {
+                Some(feed) => Msg::Registry(feed),
                 None => continue,
             },
             result = change_results.recv() => match result {
@@ -206,6 +213,8 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                     state.apply_feed(collect::Feed::empty(live.source_name.clone()));
                     state.apply_alerts(collect::Feed::empty(live.alerts_name.clone()));
                     state.apply_slo(collect::Feed::empty(live.source_name.clone()));
+                    state.registry_table = Default::default();
+                    state.apply_registry(collect::Feed::empty(live.registry_name.clone()));
                     dirty = true;
                 }
                 Err(e) => {
@@ -249,6 +258,10 @@ struct Live {
     slo_series_feed: Option<watch::Receiver<collect::Feed<SloSeries>>>,
     slo: Collector<Vec<SloEntry>>,
     slo_feed: watch::Receiver<collect::Feed<Vec<SloEntry>>>,
+    /// Empty when the context has no registry.
+    registry_name: String,
+    registry: Option<Collector<Vec<RegisteredModel>>>,
+    registry_feed: Option<watch::Receiver<collect::Feed<Vec<RegisteredModel>>>>,
 }
 
 /// SLO windows reach back days: evaluating them more often than this would
@@ -277,7 +290,12 @@ impl Live {
         let alerts_name = sources.alerts.as_ref().map(|a| a.name()).unwrap_or_default();
         let alerts = sources.alerts.clone().map(|source| collect::spawn_alerts(source, schedule));
         let slo = spawn_slo(&sources, &slo_plan, schedule);
+        let registry_name = sources.registry.as_ref().map(|r| r.name()).unwrap_or_default();
+        let registry = sources.registry.clone().map(|source| collect::spawn_registry(source, schedule));
         Live {
+            registry_name,
+            registry_feed: registry.as_ref().map(|c| c.feed.clone()),
+            registry,
             slo_feed: slo.feed.clone(),
             slo,
             slo_plan,
@@ -354,6 +372,9 @@ impl Live {
             model.refresh_now();
         }
         self.slo.refresh_now();
+        if let Some(registry) = &self.registry {
+            registry.refresh_now();
+        }
     }
 }
 
@@ -375,7 +396,7 @@ fn switch_context(setup: &Setup, name: &str) -> Result<(crate::app::state::Sessi
     let context = setup.context(Some(name))?;
     let sources = setup.sources(&context)?;
     let plan = setup.slo_plan(&context)?;
-    Ok((setup.session(&context), Live::start(sources, &context, setup.at, plan)))
+    Ok((setup.session(&context, &sources), Live::start(sources, &context, setup.at, plan)))
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -16,6 +16,8 @@ use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
 use crate::core::health::{self, FleetReport, HealthThresholds, Provenance};
 use crate::core::model_detail::ModelDetail;
+use crate::core::registry::RegisteredModel;
+use crate::core::registry_join::{self, NameMapping, RegistryReport};
 use crate::core::slo::SloEntry;
 use crate::sources::AlertsSnapshot;
 use crate::ui::glyphs::Glyphs;
@@ -38,6 +40,10 @@ pub struct Session {
     pub themes: Vec<String>,
     /// Whether this context has an Alertmanager to create silences in.
     pub can_silence: bool,
+    /// How the registry names the models the metrics label.
+    pub registry_names: NameMapping,
+    /// Why this context has no registry, when it has none (`:registry` says so).
+    pub no_registry: Option<String>,
 }
 
 /// The views.
@@ -48,6 +54,7 @@ pub enum View {
     Model,
     Slo,
     SloDetail,
+    Registry,
 }
 
 impl View {
@@ -58,6 +65,7 @@ impl View {
             View::Model => "model",
             View::Slo => "slo",
             View::SloDetail => "slo detail",
+            View::Registry => "registry",
         }
     }
 }
@@ -203,6 +211,14 @@ impl FleetTable {
     }
 }
 
+/// One line of the registry view: a model (index into the report's
+/// models), or one of its versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryRow {
+    Model(usize),
+    Version(usize, usize),
+}
+
 /// What the prompt line is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKind {
@@ -290,6 +306,11 @@ pub struct AppState {
     pub slo_table: TableCursor,
     /// The SLO opened from the SLO view, and its period step by step.
     pub slo_detail: Option<SloDetail>,
+    /// The registry's models, as last read (kept when a read fails).
+    pub registry: Feed<Vec<RegisteredModel>>,
+    /// The registry joined with the fleet: rebuilt when either changes, never while drawing.
+    pub registry_report: Option<RegistryReport>,
+    pub registry_table: TableCursor,
     /// The model being looked at, its range and its data.
     pub model_view: Option<ModelView>,
     pub view: View,
@@ -324,6 +345,9 @@ impl AppState {
             slo: Feed::empty(String::new()),
             slo_table: TableCursor::default(),
             slo_detail: None,
+            registry: Feed::empty(String::new()),
+            registry_report: None,
+            registry_table: TableCursor::default(),
             source_name,
             view: View::Fleet,
             previous_views: Vec::new(),
@@ -354,6 +378,65 @@ impl AppState {
         self.attach_alert_counts();
         self.attach_budgets();
         self.fleet.recompute_rows();
+        self.join_registry();
+    }
+
+    /// Takes in a new read of the registry and joins it with the fleet.
+    pub fn apply_registry(&mut self, feed: Feed<Vec<RegisteredModel>>) {
+        self.registry = feed;
+        self.join_registry();
+    }
+
+    fn join_registry(&mut self) {
+        let Some(models) = &self.registry.latest else {
+            self.registry_report = None;
+            return;
+        };
+        let at = self.fleet.report.as_ref().map_or(self.now, |r| r.at);
+        self.registry_report = Some(RegistryReport {
+            at,
+            context: self.session.context.clone(),
+            registry: self.registry.source_name.clone(),
+            metrics: self.fleet.report.as_ref().map(|_| self.source_name.clone()),
+            models: registry_join::join(models, self.fleet.report.as_ref(), &self.session.registry_names, at),
+        });
+        let rows = self.registry_rows().len();
+        self.registry_table.scroll(rows, crate::ui::layout::fleet_body_rows(self.height));
+    }
+
+    /// The registry view's rows: each model, worst verdict first (then by
+    /// name), followed by its versions newest first; the filter keeps or
+    /// drops a model with all its versions.
+    pub fn registry_rows(&self) -> Vec<RegistryRow> {
+        let Some(report) = &self.registry_report else { return Vec::new() };
+        let mut order: Vec<usize> = (0..report.models.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&report.models[a], &report.models[b]);
+            b.health.cmp(&a.health).then_with(|| a.model.cmp(&b.model))
+        });
+        let mut rows = Vec::new();
+        for m in order {
+            let model = &report.models[m];
+            if let Some(filter) = &self.fleet.filter {
+                let mut texts: Vec<&str> = vec![&model.model];
+                texts.extend(model.metrics_model.as_deref());
+                texts.extend(model.aliases.keys().map(String::as_str));
+                if !filter.matches_text(&texts) {
+                    continue;
+                }
+            }
+            rows.push(RegistryRow::Model(m));
+            rows.extend((0..model.versions.len()).map(|v| RegistryRow::Version(m, v)));
+        }
+        rows
+    }
+
+    /// The registry model under the registry view's cursor.
+    pub fn selected_registry_model(&self) -> Option<&registry_join::ModelEntry> {
+        let report = self.registry_report.as_ref()?;
+        match self.registry_rows().get(self.registry_table.selected)? {
+            RegistryRow::Model(m) | RegistryRow::Version(m, _) => report.models.get(*m),
+        }
     }
 
     /// Takes in a new alerts snapshot and updates the fleet's alert column.
@@ -431,6 +514,12 @@ impl AppState {
                 _ => Freshness::Pinned(at),
             };
         }
+        self.live_freshness_of(feed)
+    }
+
+    /// How fresh a feed that is always read as of now is (the registry:
+    /// registries keep no history), even while the rest shows the past.
+    pub fn live_freshness_of<T>(&self, feed: &Feed<T>) -> Freshness {
         match (feed.latest_fetched_at, &feed.error) {
             (None, None) => Freshness::Loading,
             (None, Some(e)) => Freshness::Unreachable { error: e.message.clone() },

@@ -30,6 +30,7 @@ pub enum Msg {
     ModelFeed(Feed<ModelDetail>),
     Slo(Feed<Vec<crate::core::slo::SloEntry>>),
     SloSeries(Feed<crate::core::slo::SloSeries>),
+    Registry(Feed<Vec<crate::core::registry::RegisteredModel>>),
     /// A change the runner carried out (or failed to): the sentence to show.
     ChangeDone(Result<String, String>),
     /// The wall clock moved (sent only while something time-dependent is shown).
@@ -102,6 +103,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Outcome {
             state.apply_slo(feed);
             Outcome::redraw()
         }
+        Msg::Registry(feed) => {
+            state.apply_registry(feed);
+            Outcome { redraw: matches!(state.view, View::Registry | View::Model), effect: None }
+        }
         Msg::SloSeries(feed) => {
             let Some(detail) = state.slo_detail.as_mut() else { return Outcome::nothing() };
             detail.feed = feed;
@@ -158,7 +163,7 @@ pub fn view_modes(view: View) -> &'static [Mode] {
         View::Fleet => &[Mode::Fleet, Mode::Table, Mode::Global],
         View::Alerts => &[Mode::Alerts, Mode::Table, Mode::Global],
         View::Model => &[Mode::Model, Mode::Global],
-        View::Slo => &[Mode::Table, Mode::Global],
+        View::Slo | View::Registry => &[Mode::Table, Mode::Global],
         View::SloDetail => &[Mode::Global],
     }
 }
@@ -221,12 +226,26 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
             open_view(state, View::SloDetail);
             Outcome::effect(Effect::WatchSlo(definition))
         }
+        Action::Open if state.view == View::Registry => {
+            let Some(entry) = state.selected_registry_model() else { return Outcome::nothing() };
+            match entry.metrics_model.clone() {
+                Some(model) => open_model(state, &model),
+                None => {
+                    let text = format!(
+                        "{} is not in this context's metrics (registry_name and registry_names map the names)",
+                        entry.model
+                    );
+                    state.flash = Some(Flash { text, is_error: true });
+                    Outcome::redraw()
+                }
+            }
+        }
         Action::Open => {
             let model = match state.view {
                 View::Fleet => state.fleet.selected_model().map(str::to_owned),
                 View::Alerts => selected_alert(state).and_then(|a| a.model),
                 View::SloDetail => state.slo_detail.as_ref().map(|d| d.definition.model.clone()),
-                View::Slo | View::Model => None,
+                View::Slo | View::Model | View::Registry => None,
             };
             match model {
                 Some(model) => open_model(state, &model),
@@ -386,6 +405,11 @@ fn move_cursor(state: &mut AppState, delta: isize, page: usize) -> Outcome {
         let moved = state.slo_table.move_by(delta, rows, page);
         return Outcome { redraw: moved, effect: None };
     }
+    if state.view == View::Registry {
+        let rows = state.registry_rows().len();
+        let moved = state.registry_table.move_by(delta, rows, page);
+        return Outcome { redraw: moved, effect: None };
+    }
     let rows = state.fleet.rows.len();
     if rows == 0 {
         return Outcome::nothing();
@@ -543,6 +567,10 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
                 }
                 Ok(Command::Slo) => {
                     open_view(state, View::Slo);
+                    Outcome::redraw()
+                }
+                Ok(Command::Registry) => {
+                    open_view(state, View::Registry);
                     Outcome::redraw()
                 }
                 Ok(Command::Model(name)) => open_model(state, &name),

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::core::fleet::FleetMetrics;
-use crate::sources::{AlertsSnapshot, AlertsSource, FleetQuery, MetricsSource, SourceError};
+use crate::sources::{AlertsSnapshot, AlertsSource, FleetQuery, MetricsSource, RegistrySource, SourceError};
 
 /// What the console knows about one source right now.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +82,19 @@ pub fn spawn_alerts(source: Arc<dyn AlertsSource>, schedule: Schedule) -> Collec
     spawn(name, schedule, move |at| {
         let source = Arc::clone(&source);
         async move { source.alerts(pinned.then_some(at)).await }
+    })
+}
+
+/// Starts reading every model of `source`'s registry. A registry keeps no
+/// history, so it is read as of now on every refresh, whatever `--at` says.
+pub fn spawn_registry(
+    source: Arc<dyn RegistrySource>,
+    schedule: Schedule,
+) -> Collector<Vec<crate::core::registry::RegisteredModel>> {
+    let name = source.name();
+    spawn(name, Schedule { at: None, ..schedule }, move |_| {
+        let source = Arc::clone(&source);
+        async move { source.models(None).await }
     })
 }
 

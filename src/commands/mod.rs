@@ -5,6 +5,7 @@ pub mod config_cmd;
 pub mod lab;
 pub mod playbook;
 pub mod presets;
+pub mod registry;
 pub mod render;
 pub mod slo;
 pub mod status;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::app::state::{AppState, ModelView, View};
 use crate::cli::{RenderArgs, ViewName};
 use crate::collect::Feed;
-use crate::launch::{Failure, Setup};
+use crate::launch::{Failure, Setup, no_registry};
 use crate::sources::ModelQuery;
 use crate::sources::SourceError;
 use crate::ui;
@@ -28,14 +28,14 @@ pub async fn run(setup: &Setup, args: &RenderArgs) -> Result<u8, Failure> {
 pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failure> {
     let context = setup.initial_context()?;
     let sources = setup.sources(&context)?;
-    let source = sources.metrics;
+    let source = Arc::clone(&sources.metrics);
     let metrics = super::fetch_fleet(&source, setup.at.unwrap_or_else(chrono::Utc::now)).await?;
     let alerts = match &sources.alerts {
         Some(alerts) => Some((alerts.name(), super::fetch_alerts(alerts, setup.at).await)),
         None => None,
     };
     let mut state = AppState::new(
-        setup.session(&context),
+        setup.session(&context, &sources),
         setup.theme(&setup.theme_name())?,
         setup.glyphs(),
         Arc::new(setup.keymap()?),
@@ -77,6 +77,13 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
         state.view = View::Slo;
         return Ok(state);
     }
+    if args.view == ViewName::Registry {
+        let registry = sources.registry.clone().ok_or_else(|| no_registry(&context))?;
+        let models = super::registry::fetch_models(&registry, args.model.as_deref(), &context).await?;
+        state.apply_registry(fetched(registry.name(), models, state.now));
+        state.view = View::Registry;
+        return Ok(state);
+    }
     if args.view == ViewName::Model {
         let Some(model) = &args.model else {
             return Err(Failure::usage("--view model needs --model NAME"));
@@ -89,6 +96,13 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
             Ok(Err(e)) => return Err(Failure::unreachable(e.to_string())),
             Err(_) => return Err(Failure::unreachable(format!("{}: no answer", source.name()))),
         };
+        // The registry panel, when the registry has the model; the frame is
+        // still worth printing without it.
+        if let Some(registry) = sources.registry.clone()
+            && let Ok(models) = super::registry::fetch_models(&registry, Some(model), &context).await
+        {
+            state.apply_registry(fetched(registry.name(), models, state.now));
+        }
         let mut view = ModelView::new(model);
         view.feed.latest = Some(Arc::new(detail));
         view.feed.latest_fetched_at = Some(state.now);
@@ -104,6 +118,15 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
     }
     state.help_open = args.view == ViewName::Help;
     Ok(state)
+}
+
+/// A feed holding `value`, fetched at `now`.
+fn fetched<T>(source_name: String, value: T, now: chrono::DateTime<chrono::Utc>) -> Feed<T> {
+    let mut feed = Feed::empty(source_name);
+    feed.latest = Some(Arc::new(value));
+    feed.latest_fetched_at = Some(now);
+    feed.attempts = 1;
+    feed
 }
 
 /// Draws `state` at `width`×`height` and returns the cells as lines of text.

@@ -137,6 +137,22 @@ impl ModelEntry {
     pub fn serving(&self) -> impl Iterator<Item = &VersionEntry> {
         self.versions.iter().filter(|v| v.serving.is_some())
     }
+
+    /// Aliases the metrics label a version with that the registry gives to
+    /// another version or to none: (alias, the version the metrics say).
+    /// A rollout the serving side has not caught up with shows here.
+    pub fn alias_disagreements(&self) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = self
+            .versions
+            .iter()
+            .filter_map(|v| v.serving.as_ref().map(|s| (v, s)))
+            .flat_map(|(v, s)| s.metrics_aliases.iter().map(move |alias| (alias, &v.version)))
+            .filter(|(alias, version)| self.aliases.get(*alias) != Some(*version))
+            .map(|(alias, version)| (alias.clone(), version.clone()))
+            .collect();
+        found.sort();
+        found
+    }
 }
 
 impl RegistryReport {
@@ -152,6 +168,26 @@ impl RegistryReport {
     /// The entry whose metrics label is `label` (the model view's model).
     pub fn by_metrics_model(&self, label: &str) -> Option<&ModelEntry> {
         self.models.iter().find(|m| m.metrics_model.as_deref() == Some(label))
+    }
+}
+
+/// A version's status in one short word for tables: `ready`, `pending`,
+/// `failed`, or what the registry sent.
+pub fn status_word(status: &VersionStatus) -> &str {
+    match status {
+        VersionStatus::Ready => "ready",
+        VersionStatus::PendingRegistration => "pending",
+        VersionStatus::FailedRegistration => "failed",
+        VersionStatus::Other(text) => text,
+    }
+}
+
+/// `40m ago`, `3d ago`; `in 2h` for a version created after the instant shown.
+pub fn relative_age(seconds: f64) -> String {
+    if seconds < 0.0 {
+        format!("in {}", super::duration::format_age(-seconds))
+    } else {
+        format!("{} ago", super::duration::format_age(seconds))
     }
 }
 
@@ -316,7 +352,15 @@ mod tests {
         assert_eq!(fraud.version("9").unwrap().serving.as_ref().unwrap().traffic_share, Some(0.75));
         assert_eq!(fraud.version("8").unwrap().serving, None);
         assert_eq!(fraud.serving().count(), 2);
+        assert_eq!(
+            fraud.alias_disagreements(),
+            [("challenger".to_string(), "10".to_string()), ("champion".to_string(), "9".to_string())],
+            "the metrics still label the old champion"
+        );
         assert_eq!(canary.created_age_seconds, Some(3600.0));
+        assert_eq!(relative_age(3600.0), "60m ago");
+        assert_eq!(relative_age(-7200.0), "in 2h");
+        assert_eq!(status_word(&VersionStatus::FailedRegistration), "failed");
     }
 
     #[test]
@@ -324,6 +368,7 @@ mod tests {
         let fleet = fleet(&[metrics("fraud", &[("1", 1.0, 0.0, &[])])]);
         let joined = join(&[registered("churn", &[], &["1"])], Some(&fleet), &NameMapping::default(), at());
         assert_eq!(joined[0].metrics_model, None);
+        assert!(joined[0].alias_disagreements().is_empty());
         assert_eq!(joined[0].health, None);
         assert_eq!(joined[0].versions[0].serving, None);
         let without_metrics = join(&[registered("fraud", &[], &["1"])], None, &NameMapping::default(), at());

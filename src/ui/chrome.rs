@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::action::Action;
 use crate::app::fleet_table::STATUS_ORDER;
-use crate::app::state::{AppState, Freshness, PromptKind, View};
+use crate::app::state::{AppState, Freshness, PromptKind, RegistryRow, View};
 use crate::core::alerts::AlertState;
 use crate::core::duration::format_age;
 use crate::ui::views::fleet::status_style;
@@ -106,7 +106,51 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
         View::Model => model_title(frame, state, area),
         View::Slo => slo_title(frame, state, area),
         View::SloDetail => slo_detail_title(frame, state, area),
+        View::Registry => registry_title(frame, state, area),
     }
+}
+
+/// `REGISTRY  12 models · 74 versions · 6 failed · live · 14:00:00Z · demo registry (calm)`
+/// The version count and the registry's name go first when the line is
+/// too narrow; the counts that matter, the filter and the freshness stay.
+fn registry_title(frame: &mut Frame, state: &AppState, area: Rect) {
+    let theme = &state.theme;
+    let glyphs = &state.glyphs;
+    let dot = glyphs.text(" · ").into_owned();
+    let mut spans = vec![Span::styled(" REGISTRY ", theme.accent.add_modifier(Modifier::BOLD))];
+    let mut versions = None;
+    if let Some(report) = &state.registry_report {
+        spans.push(Span::styled(format!(" {} models", report.models.len()), theme.muted));
+        versions = Some((spans.len(), Span::styled(format!("{dot}{} versions", report.version_count()), theme.muted)));
+        let failed = report.failed_count();
+        let style = if failed > 0 { theme.critical } else { theme.muted };
+        spans.push(Span::styled(format!("{dot}{failed} failed"), style));
+    }
+    if let Some(filter) = &state.fleet.filter {
+        let shown = state.registry_rows().iter().filter(|r| matches!(r, RegistryRow::Model(_))).count();
+        let total = state.registry_report.as_ref().map_or(0, |r| r.models.len());
+        let text = format!("{dot}filter /{}/ {shown} of {total}", glyphs.text(&filter.text));
+        spans.push(Span::styled(text, theme.accent));
+    }
+    let source = &state.registry.source_name;
+    if !source.is_empty() {
+        spans.push(Span::styled(dot.clone(), theme.muted));
+        // Registries keep no history: this is now, even while the metrics show the past.
+        spans.push(freshness_span(state, &state.live_freshness_of(&state.registry), theme.base));
+    }
+    let fits = |spans: &[Span], extra: &Span| {
+        spans.iter().map(|s| s.width()).sum::<usize>() + extra.width() <= area.width as usize
+    };
+    if let Some((at, span)) = versions
+        && fits(&spans, &span)
+    {
+        spans.insert(at, span);
+    }
+    let named = Span::styled(format!("{dot}{}", glyphs.text(source)), theme.muted);
+    if !source.is_empty() && fits(&spans, &named) {
+        spans.push(named);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
 }
 
 /// `MODEL fraud-detector ✖ v10 errors 10.4% ≥ 5% · 1h · [ ] range · live`
@@ -295,6 +339,14 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
                 (Action::TimeTravel, "time travel"),
                 (Action::PreviousView, "back"),
                 (Action::CommandLine, "command"),
+            ],
+            View::Registry => &[
+                (Action::Help, "help"),
+                (Action::Filter, "filter"),
+                (Action::Open, "model"),
+                (Action::PreviousView, "back"),
+                (Action::CommandLine, "command"),
+                (Action::Quit, "quit"),
             ],
             View::Alerts => &[
                 (Action::Help, "help"),

@@ -19,6 +19,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         View::Model => views::model::render(frame, state, areas.body),
         View::Slo => views::slo::render(frame, state, areas.body),
         View::SloDetail => views::slo_detail::render(frame, state, areas.body),
+        View::Registry => views::registry::render(frame, state, areas.body),
     }
     if state.draft.is_some() || state.confirming.is_some() {
         views::confirm::render(frame, state, areas.body);

@@ -68,6 +68,8 @@ pub fn lab_state(options: StateOptions) -> AppState {
         contexts: vec!["demo".into()],
         themes: Theme::builtin_names().iter().map(|s| s.to_string()).collect(),
         can_silence: false,
+        registry_names: Default::default(),
+        no_registry: None,
     };
     let keymap = Arc::new(Keymap::load("default", None).expect("the shipped keymap loads"));
     let mut state = AppState::new(session, options.theme, options.glyphs, keymap, "demo (bad-deploy)".into());
@@ -119,4 +121,19 @@ pub fn with_slos(state: &mut AppState, scenario: Scenario, models: usize) {
     feed.latest_fetched_at = Some(now);
     feed.attempts = 1;
     state.apply_slo(feed);
+}
+
+/// Adds the lab's registry for the same fleet, read at the fixed instant
+/// (the registry view, the model view's registry panel).
+pub fn with_registry(state: &mut AppState, scenario: Scenario, models: usize) {
+    use vigil::sources::RegistrySource;
+    let now = fixed_now();
+    let simulator = Simulator::new(LabOptions { seed: 42, scenario, models, anchor: now });
+    let registry = vigil::lab::LabRegistry::new(&simulator);
+    let read = futures::executor::block_on(registry.models(None)).expect("the lab's registry answers");
+    let mut feed = Feed::empty(registry.name());
+    feed.latest = Some(Arc::new(read));
+    feed.latest_fetched_at = Some(now);
+    feed.attempts = 1;
+    state.apply_registry(feed);
 }

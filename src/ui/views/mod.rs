@@ -5,5 +5,6 @@ pub mod confirm;
 pub mod fleet;
 pub mod help;
 pub mod model;
+pub mod registry;
 pub mod slo;
 pub mod slo_detail;

@@ -1,7 +1,8 @@
 //! The model view (Enter on a fleet row, `:model NAME`): request rate, error
 //! ratio and latency over a chosen range with the versions overlaid — the
 //! canary beside the stable version — then each version's numbers and
-//! traffic share, and the model's alerts.
+//! traffic share, the model's alerts, and its versions as the registry has
+//! them (aliases, status, who registered them and when, source).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -75,14 +76,26 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     let versions = detail.versions.len().max(1) as u16;
     let slo_lines = crate::ui::views::slo::model_lines(state, &view.model);
     let extra_rows = (alerts.len().min(3) + slo_lines.len().min(3)) as u16;
-    let table_height = 1 + versions + if extra_rows > 0 { extra_rows + 1 } else { 0 };
+    let table_height = (1 + versions + if extra_rows > 0 { extra_rows + 1 } else { 0 }).min(area.height / 2);
     let notes = detail.notes.len().min(2) as u16;
-    let [charts_area, notes_area, table_area] = Layout::vertical([
+    // The registry panel takes what the charts can spare (each keeps one
+    // plotted row), up to its versions; a title with no row is left out.
+    let registry = state.registry_report.as_ref().and_then(|r| r.by_metrics_model(&view.model));
+    let panel_height = registry.map_or(0, |entry| {
+        let wanted = 1 + entry.versions.len().min(REGISTRY_PANEL_ROWS) as u16;
+        let spare = area.height.saturating_sub(CHARTS_MIN_HEIGHT + notes + table_height);
+        if spare >= 2 { wanted.min(spare) } else { 0 }
+    });
+    let [charts_area, notes_area, table_area, panel_area] = Layout::vertical([
         Constraint::Min(6),
         Constraint::Length(notes),
-        Constraint::Length(table_height.min(area.height / 2)),
+        Constraint::Length(table_height),
+        Constraint::Length(panel_height),
     ])
     .areas(area);
+    if let Some(entry) = registry {
+        crate::ui::views::registry::panel(frame, state, entry, panel_area);
+    }
     draw_charts(frame, state, view, detail, charts_area);
     for (i, note) in detail.notes.iter().take(notes as usize).enumerate() {
         let line = truncate(&glyphs.text(&format!("note: {note}")), area.width as usize, glyphs.ellipsis);
@@ -93,6 +106,11 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
     }
     draw_versions(frame, state, detail, health, &alerts, &slo_lines, table_area);
 }
+
+/// Three charts of a title, one plotted row, an axis and its labels.
+const CHARTS_MIN_HEIGHT: u16 = 12;
+/// Registry versions the panel lists at most (`:registry` has them all).
+const REGISTRY_PANEL_ROWS: usize = 8;
 
 /// One style per version, in order: the stable version first.
 fn series_styles(theme: &Theme) -> [Style; 4] {
