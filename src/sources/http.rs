@@ -250,10 +250,7 @@ impl ServerClient {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<Vec<u8>, RequestError> {
-        let body = match body {
-            Some(value) => Body::Json(value.to_string()),
-            None => Body::None,
-        };
+        let body = Body::json(body);
         self.send(method, path, &[], body, what, false).await
     }
 
@@ -267,10 +264,7 @@ impl ServerClient {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<Vec<u8>, RequestError> {
-        let body = match body {
-            Some(value) => Body::Json(value.to_string()),
-            None => Body::None,
-        };
+        let body = Body::json(body);
         let _permit = self.permits.acquire().await.map_err(|e| self.error(what, Reason::Other(e.to_string())))?;
         self.attempt(&method, &url, &[], headers, &body, what).await.map_err(|f| f.error)
     }
@@ -413,6 +407,12 @@ enum Body {
     None,
     Form(String),
     Json(String),
+}
+
+impl Body {
+    fn json(value: Option<&serde_json::Value>) -> Body {
+        value.map_or(Body::None, |v| Body::Json(v.to_string()))
+    }
 }
 
 /// One attempt's failure, and whether (and after how long) to try again.
