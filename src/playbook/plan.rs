@@ -289,21 +289,12 @@ impl Request {
                 format!("exec {text}")
             }
             Request::CheckPromql { query, bound, within, every } => {
-                format!(
-                    "until {query} {bound} (every {}, up to {})",
-                    duration::format(*every),
-                    duration::format(*within)
-                )
+                polled(&format!("{query} {bound}"), *within, *every)
             }
             Request::CheckMetric { model, version, metric, bound, window, within, every } => {
                 let of = version.as_ref().map_or(model.clone(), |v| format!("{model} version {v}"));
-                format!(
-                    "until {} of {of} over {} {bound} (every {}, up to {})",
-                    metric.name(),
-                    duration::format(*window),
-                    duration::format(*every),
-                    duration::format(*within)
-                )
+                let what = format!("{} of {of} over {} {bound}", metric.name(), duration::format(*window));
+                polled(&what, *within, *every)
             }
             Request::Silence { model, duration: d, comment } => format!(
                 "silence alerts with {}={model:?} for {}: {comment:?}",
@@ -330,6 +321,15 @@ impl Request {
             }
             Request::SetAlias { .. } | Request::SetTag { .. } => unreachable!("registry writes handled above"),
         }
+    }
+}
+
+/// A check as a plan shows it: once, or polled until it holds.
+fn polled(what: &str, within: Duration, every: Duration) -> String {
+    if within.is_zero() {
+        format!("{what} (checked once)")
+    } else {
+        format!("until {what} (every {}, up to {})", duration::format(every), duration::format(within))
     }
 }
 
