@@ -197,7 +197,7 @@ fn echo_server() -> (String, mpsc::Receiver<(String, String)>) {
                         })
                         .unwrap_or(0);
                     if buffer.len() >= end + 4 + length {
-                        let request_line = text.lines().next().unwrap().to_string();
+                        let request_line = text[..end].to_string();
                         let body = String::from_utf8(buffer[end + 4..end + 4 + length].to_vec()).unwrap();
                         tx.send((request_line, body)).unwrap();
                         break;
@@ -251,7 +251,8 @@ confirm = "yes"
         .assert()
         .success();
     let (line, body) = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
-    let target = line.strip_prefix("POST ").unwrap().strip_suffix(" HTTP/1.1").unwrap();
+    let first = line.lines().next().unwrap();
+    let target = first.strip_prefix("POST ").unwrap().strip_suffix(" HTTP/1.1").unwrap();
     let parsed = url::Url::parse(&format!("http://x{target}")).unwrap();
     let segments: Vec<String> = parsed.path_segments().unwrap().map(percent).collect();
     assert_eq!(segments, ["hooks", HOSTILE], "one path segment, decoded back to the value");
@@ -319,4 +320,41 @@ fn the_audit_log_survives_kill_9_during_runs() {
     }
     let records = audit(&home);
     assert!(records.len() > 6, "{}", records.len());
+}
+
+#[test]
+fn an_http_steps_token_comes_from_the_environment_and_is_never_shown_or_recorded() {
+    let home = tempfile::tempdir().unwrap();
+    let (url, requests) = echo_server();
+    user_playbook(
+        &home,
+        "notify.toml",
+        &format!(
+            "name = \"notify\"\n[[step]]\nid = \"post\"\naction = \"http\"\n\
+             args = {{ method = \"POST\", url = \"{url}/notify\", token_env = \"VIGIL_TEST_TOKEN\", body = {{ a = 1 }} }}\n"
+        ),
+    );
+    let secret = "s3cret-token-value";
+    let out = vigil(&home)
+        .env("VIGIL_TEST_TOKEN", secret)
+        .args(DEMO)
+        .args(["playbook", "run", "notify", "--yes", "--reason", "token test"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let shown = String::from_utf8(out).unwrap();
+    assert!(shown.contains("-H Authorization: Bearer $VIGIL_TEST_TOKEN"), "{shown}");
+    assert!(!shown.contains(secret), "{shown}");
+    let (head, _) = requests.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(head.to_ascii_lowercase().contains(&format!("authorization: bearer {secret}")), "{head}");
+    let log = std::fs::read_to_string(home.path().join("state/vigil/audit.jsonl")).unwrap();
+    assert!(!log.contains(secret));
+    vigil(&home)
+        .args(DEMO)
+        .args(["playbook", "run", "notify", "--yes", "--reason", "unset"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("environment variable VIGIL_TEST_TOKEN is not set"));
 }

@@ -171,6 +171,9 @@ pub enum Request {
         headers: Vec<(String, String)>,
         body: Option<Value>,
         expect_status: Vec<u16>,
+        /// An environment variable holding a bearer token, read when the
+        /// step runs: the token is never in the plan or the audit log.
+        token_env: Option<String>,
     },
     Exec {
         argv: Vec<String>,
@@ -265,8 +268,11 @@ impl Request {
                 Some(traffic) => traffic.describe_set_weights(model, weights),
                 None => format!("set traffic weights of {model}: {}", format_weights(weights)),
             },
-            Request::Http { method, url, headers, body, expect_status } => {
+            Request::Http { method, url, headers, body, expect_status, token_env } => {
                 let mut text = format!("{method} {url}");
+                if let Some(name) = token_env {
+                    text.push_str(&format!(" -H Authorization: Bearer ${name}"));
+                }
                 for (name, _) in headers {
                     // Header values may carry credentials: names only.
                     text.push_str(&format!(" -H {name}: …"));
@@ -871,7 +877,13 @@ pub fn resolve(spec: &StepSpec, values: &BTreeMap<String, String>) -> Result<Req
                     .collect::<Result<_, _>>()?,
                 _ => Vec::new(),
             };
-            Request::Http { method, url: parsed.to_string(), headers, body, expect_status }
+            let token_env = text(spec, values, "token_env")?;
+            if let Some(name) = &token_env
+                && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            {
+                return Err(format!("token_env `{name}` is not an environment variable name"));
+            }
+            Request::Http { method, url: parsed.to_string(), headers, body, expect_status, token_env }
         }
         ActionKind::Exec => {
             let argv = match spec.args.get("argv") {

@@ -314,6 +314,7 @@ impl ActionKind {
                 arg!("headers", TextTable, false, Header),
                 arg!("body", Json, false),
                 arg!("expect_status", TextList, false),
+                arg!("token_env", Text, false),
             ],
             ActionKind::Exec => &[arg!("argv", TextList, true), arg!("env", TextTable, false)],
             ActionKind::CheckPromql => &[

@@ -79,8 +79,13 @@ pub async fn perform(request: &Request, cx: &StepContext<'_>, progress: Progress
             let after = traffic.set_weights(model, weights).await.map_err(|e| e.to_string())?;
             Ok(format!("traffic of {model}: {} → {}", format_weights(&before), format_weights(&after)))
         }
-        Request::Http { method, url, headers, body, expect_status } => {
-            http(method, url, headers, body.as_ref(), expect_status).await
+        Request::Http { method, url, headers, body, expect_status, token_env } => {
+            let mut headers = headers.clone();
+            if let Some(name) = token_env {
+                let token = std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))?;
+                headers.push(("authorization".into(), format!("Bearer {}", token.trim())));
+            }
+            http(method, url, &headers, body.as_ref(), expect_status).await
         }
         Request::Exec { argv, env } => exec(argv, env).await,
         Request::CheckPromql { query, bound, within, every } => {
