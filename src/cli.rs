@@ -31,6 +31,10 @@ pub struct GlobalOptions {
     /// Refuse every action that would change anything
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Allow changes in a context whose config says read_only (never
+    /// overrides --read-only or a global read_only)
+    #[arg(long, global = true, conflicts_with = "read_only")]
+    pub write: bool,
     /// Use the embedded simulated fleet instead of real servers
     #[arg(long, global = true)]
     pub demo: bool,

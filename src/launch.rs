@@ -148,7 +148,13 @@ impl Setup {
                 self.paths.config_file.display()
             )));
         }
-        self.config.select_context(name).cloned().map_err(Failure::usage)
+        let mut context = self.config.select_context(name).cloned().map_err(Failure::usage)?;
+        // `--write` lifts a context's own read_only for this session only;
+        // the gate still applies --read-only and the config's global flag.
+        if self.options.write {
+            context.read_only = false;
+        }
+        Ok(context)
     }
 
     fn demo_context(&self) -> Context {

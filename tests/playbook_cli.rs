@@ -358,3 +358,30 @@ fn an_http_steps_token_comes_from_the_environment_and_is_never_shown_or_recorded
         .code(1)
         .stdout(predicate::str::contains("environment variable VIGIL_TEST_TOKEN is not set"));
 }
+
+#[test]
+fn a_read_only_context_refuses_unless_write_is_given_and_global_read_only_always_refuses() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/vigil");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = "[contexts.lab]\nread_only = true\nlab = { scenario = \"bad-deploy\" }\n";
+    std::fs::write(dir.join("config.toml"), config).unwrap();
+    let run = ["playbook", "run", "rollback", "-p", "model=fraud-detector", "-p", "max_error_ratio=0.05"];
+    let rest = ["-p", "verify_within=0s", "--yes", "--reason", "r"];
+    vigil(&home)
+        .args(run)
+        .args(rest)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("refused: read-only (context lab is read-only)"));
+    vigil(&home).arg("--write").args(run).args(rest).assert().success();
+    vigil(&home).args(["--write", "--read-only"]).args(run).args(rest).assert().code(2);
+    std::fs::write(dir.join("config.toml"), format!("read_only = true\n{config}")).unwrap();
+    vigil(&home)
+        .arg("--write")
+        .args(run)
+        .args(rest)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("refused: read-only (read_only in the config)"));
+}
