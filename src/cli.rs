@@ -296,7 +296,7 @@ JSON fields (--format json), stable:
     versions[]        newest first:
       version, aliases [alias…]
       status          READY, PENDING_REGISTRATION, FAILED_REGISTRATION, or as the registry sent it
-      status_message, user_id, source, run_id, stage, description, tags {key: value}
+      status_message, user_id, source, run_id, run_link, stage, description, tags {key: value}
       created         RFC 3339; created_ms: milliseconds since the epoch
       created_age_seconds   from created to at; negative when created after at
       serving         null unless the metrics see the version serving:

@@ -108,6 +108,8 @@ pub struct VersionEntry {
     pub created_age_seconds: Option<f64>,
     pub source: Option<String>,
     pub run_id: Option<String>,
+    /// Where the run that made this version can be looked at.
+    pub run_link: Option<String>,
     pub stage: Option<String>,
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -249,6 +251,7 @@ pub fn join(
                         created_age_seconds: created.map(|c| (at - c).num_milliseconds() as f64 / 1000.0),
                         source: v.source.as_deref().map(clean),
                         run_id: v.run_id.as_deref().map(clean),
+                        run_link: v.run_link.as_deref().map(clean),
                         stage: v.stage.as_deref().map(clean),
                         description: v.description.as_deref().map(clean),
                         tags: clean_map(&v.tags),
