@@ -1,0 +1,562 @@
+//! The playbooks view as a stage machine: pick a playbook, fill in its
+//! parameters, read the plan, confirm a change by typing its target and a
+//! reason, plan again just before running (refusing when the state moved
+//! meanwhile, as `vigil playbook run` does), then follow the run.
+//!
+//! Everything here is pure: planning and running are [`Effect`]s the
+//! runner carries out, and their answers come back as messages. A ticket
+//! on every planning request lets a late answer for an abandoned stage be
+//! dropped instead of landing on the wrong screen.
+
+pub mod form;
+pub mod run_view;
+
+use std::collections::BTreeMap;
+
+use crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
+
+use crate::app::action::{Action, Mode};
+use crate::app::state::{AppState, Flash, TableCursor, View};
+use crate::app::update::{Effect, Outcome, open_view};
+use crate::playbook::plan::{Plan, PlanRequest, StepState, same_targets};
+use crate::playbook::run::RunEvent;
+use crate::playbook::spec::Playbook;
+
+use self::form::{Form, text_area, text_of, type_key};
+use self::run_view::RunView;
+
+/// The playbooks view: the library, where the operator is, and the run.
+#[derive(Debug, Clone)]
+pub struct Playbooks {
+    /// The playbooks this session can run (loaded once at start), or why
+    /// they could not be loaded — shown in the view, never a crash.
+    pub library: Result<Vec<Playbook>, String>,
+    pub list: TableCursor,
+    /// The model the view was opened for: `default = "selected"` parameters get it.
+    pub model: Option<String>,
+    pub stage: Stage,
+    /// The run under way, or the last one (until the operator leaves it).
+    pub run: Option<RunView>,
+    /// `q` was pressed once while a run is under way: a second one quits.
+    pub quit_asked: bool,
+    last_ticket: u64,
+}
+
+// One stage per session, replaced a few times a minute at most: boxing
+// the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Stage {
+    List,
+    Form(Form),
+    Planning {
+        form: Form,
+        ask: PlanAsk,
+    },
+    /// The plan could not be made: every problem, then back to the form.
+    Failed {
+        form: Form,
+        problems: Vec<String>,
+    },
+    Plan(PlanScreen),
+    Confirm {
+        screen: PlanScreen,
+        confirm: Confirm,
+    },
+    /// Confirmed: planning again to check nothing moved before it runs.
+    Replanning {
+        screen: PlanScreen,
+        ask: PlanAsk,
+        reason: String,
+    },
+    /// The run under way or the last one; `scroll` is its first line on screen.
+    Run {
+        scroll: usize,
+    },
+}
+
+impl Stage {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::List => "list",
+            Stage::Form(_) => "form",
+            Stage::Planning { .. } => "planning",
+            Stage::Failed { .. } => "failed",
+            Stage::Plan(_) => "plan",
+            Stage::Confirm { .. } => "confirm",
+            Stage::Replanning { .. } => "replanning",
+            Stage::Run { .. } => "run",
+        }
+    }
+}
+
+/// A plan on screen, with the form it came from (esc goes back to it).
+#[derive(Debug, Clone)]
+pub struct PlanScreen {
+    pub form: Form,
+    /// What the plan was made from: asked again, with the reason, before running.
+    pub ask: PlanAsk,
+    pub plan: Plan,
+    /// First line on screen.
+    pub scroll: usize,
+    /// Why this plan is shown again (the state changed while confirming).
+    pub note: Option<String>,
+}
+
+/// The typed confirmation: the target, exactly, and a reason.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub target: String,
+    pub typed: TextArea<'static>,
+    pub reason: TextArea<'static>,
+    /// 0: the target, 1: the reason.
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+impl Confirm {
+    fn new(target: String) -> Confirm {
+        Confirm { target, typed: text_area(""), reason: text_area(""), focus: 0, error: None }
+    }
+}
+
+/// A plan the runner should make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanAsk {
+    pub ticket: u64,
+    pub playbook: Playbook,
+    pub given: BTreeMap<String, String>,
+    pub selected_model: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl PlanAsk {
+    /// The engine's request; the actor is the runner's to fill in (it reads the environment).
+    pub fn request(&self, actor: String) -> PlanRequest {
+        PlanRequest {
+            given: self.given.clone(),
+            selected_model: self.selected_model.clone(),
+            reason: self.reason.clone(),
+            actor,
+        }
+    }
+}
+
+/// A run the runner should start: past the typed confirmation when it changes things.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunAsk {
+    pub plan: Plan,
+    pub reason: String,
+    pub confirmed: bool,
+}
+
+impl Playbooks {
+    pub fn new(library: Result<Vec<Playbook>, String>) -> Playbooks {
+        Playbooks {
+            library,
+            list: TableCursor::default(),
+            model: None,
+            stage: Stage::List,
+            run: None,
+            quit_asked: false,
+            last_ticket: 0,
+        }
+    }
+
+    /// A run has started and not yet ended.
+    pub fn running(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| !r.finished())
+    }
+
+    /// The stage takes text (the form or the confirmation): keys go to its fields.
+    pub fn typing(&self) -> bool {
+        matches!(self.stage, Stage::Form(_) | Stage::Confirm { .. })
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.library.as_ref().map(|l| l.iter().map(|p| p.name.clone()).collect()).unwrap_or_default()
+    }
+
+    /// The playbooks the list shows, as indices into the library.
+    pub fn rows(&self, filter: Option<&crate::app::fleet_table::Filter>) -> Vec<usize> {
+        let Ok(library) = &self.library else { return Vec::new() };
+        library
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| filter.is_none_or(|f| f.matches_text(&[&p.name, &p.description])))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The playbook under the list's cursor.
+    pub fn selected(&self, filter: Option<&crate::app::fleet_table::Filter>) -> Option<&Playbook> {
+        let index = *self.rows(filter).get(self.list.selected)?;
+        self.library.as_ref().ok()?.get(index)
+    }
+
+    /// The playbook being worked on, in any stage past the list.
+    pub fn current(&self) -> Option<&Playbook> {
+        match &self.stage {
+            Stage::List => None,
+            Stage::Form(form) | Stage::Planning { form, .. } | Stage::Failed { form, .. } => Some(&form.playbook),
+            Stage::Plan(screen) | Stage::Confirm { screen, .. } | Stage::Replanning { screen, .. } => {
+                Some(&screen.form.playbook)
+            }
+            Stage::Run { .. } => None,
+        }
+    }
+
+    /// Another context: a plan made for the old one must not run in the new
+    /// one. A run under way goes on (it holds its own context) and stays shown.
+    pub fn context_changed(&mut self) {
+        if !matches!(self.stage, Stage::Run { .. }) {
+            self.stage = Stage::List;
+        }
+    }
+
+    fn ticket(&mut self) -> u64 {
+        self.last_ticket += 1;
+        self.last_ticket
+    }
+}
+
+fn flash(state: &mut AppState, text: impl Into<String>, is_error: bool) {
+    state.flash = Some(Flash { text: text.into(), is_error });
+}
+
+/// The registry's name for the model on the current view's cursor, if any.
+pub fn model_in_view(state: &AppState) -> Option<String> {
+    let mapped = |label: &str| state.session.registry_names.registry_name(label);
+    match state.view {
+        View::Fleet => state.fleet.selected_model().map(mapped),
+        View::Model => state.model_view.as_ref().map(|v| mapped(&v.model)),
+        View::Registry => state.selected_registry_model().map(|m| m.model.clone()),
+        View::Alerts => {
+            state.alert_rows().get(state.alerts_table.selected).and_then(|a| a.model.as_deref()).map(mapped)
+        }
+        View::Slo => state.slo_rows().get(state.slo_table.selected).map(|s| mapped(&s.model)),
+        View::SloDetail => state.slo_detail.as_ref().map(|d| mapped(&d.definition.model)),
+        View::Playbooks => None,
+    }
+}
+
+/// Opens the view. With a model (the key on a model row), the list starts
+/// afresh for it, unless the operator is already working on that model; a
+/// run under way always stays on screen. Without one (`:playbooks`), the
+/// view is as it was left: the form, the plan, the running or last run.
+pub fn open(state: &mut AppState, model: Option<String>) -> Outcome {
+    let pb = &mut state.playbooks;
+    if pb.running() {
+        if !matches!(pb.stage, Stage::Run { .. }) {
+            pb.stage = Stage::Run { scroll: 0 };
+        }
+        if model.is_some_and(|m| Some(&m) != pb.model.as_ref()) {
+            flash(state, "a run is under way: it stays here until it ends", false);
+        }
+    } else if let Some(model) = model {
+        let same = pb.model.as_ref() == Some(&model);
+        if !same || matches!(pb.stage, Stage::Run { .. }) {
+            pb.model = Some(model);
+            pb.stage = Stage::List;
+        }
+    }
+    open_view(state, View::Playbooks);
+    Outcome::redraw()
+}
+
+/// `:playbook NAME`: straight to its form.
+pub fn open_playbook(state: &mut AppState, name: &str, model: Option<String>) -> Outcome {
+    let outcome = open(state, model);
+    if state.playbooks.running() {
+        return outcome;
+    }
+    let pb = &mut state.playbooks;
+    let Some(playbook) = pb.library.as_ref().ok().and_then(|l| l.iter().find(|p| p.name == name)).cloned() else {
+        return outcome;
+    };
+    pb.stage = Stage::Form(Form::new(&playbook, pb.model.as_deref()));
+    Outcome::redraw()
+}
+
+/// What the table, playbook and global keys do in this view; `None` leaves
+/// the action to the usual handling (the list's filter, help, quitting…).
+pub fn on_action(state: &mut AppState, action: Action) -> Option<Outcome> {
+    let page = crate::ui::layout::fleet_body_rows(state.height).max(1);
+    let delta = match action {
+        Action::Up => Some(-1),
+        Action::Down => Some(1),
+        Action::PageUp => Some(-(page as isize)),
+        Action::PageDown => Some(page as isize),
+        Action::Top => Some(isize::MIN / 2),
+        Action::Bottom => Some(isize::MAX / 2),
+        _ => None,
+    };
+    if let Some(delta) = delta {
+        return Some(scroll(state, delta, page));
+    }
+    match (&state.playbooks.stage, action) {
+        (Stage::List, Action::Open) => Some(pick(state)),
+        (Stage::Plan(_), Action::Open | Action::RunPlaybook) => Some(go_ahead(state)),
+        (Stage::List, Action::Back) => None,
+        (_, Action::Back) => Some(back(state)),
+        _ => None,
+    }
+}
+
+fn scroll(state: &mut AppState, delta: isize, page: usize) -> Outcome {
+    use crate::ui::views::playbooks::{plan, run};
+    let filter = state.fleet.filter.clone();
+    // Plans and runs wrap to the screen's width: the views count their lines.
+    let lines = match &state.playbooks.stage {
+        Stage::Plan(screen) => plan::line_count(state, &screen.plan, screen.note.as_deref(), state.width),
+        Stage::Run { .. } => state.playbooks.run.as_ref().map_or(0, |r| run::line_count(state, r, state.width)),
+        _ => 0,
+    };
+    let pb = &mut state.playbooks;
+    let moved = match &mut pb.stage {
+        Stage::List => {
+            let rows = pb.rows(filter.as_ref()).len();
+            pb.list.move_by(delta, rows, page)
+        }
+        Stage::Plan(screen) => move_scroll(&mut screen.scroll, delta, lines, page),
+        Stage::Run { scroll } => move_scroll(scroll, delta, lines, page),
+        _ => false,
+    };
+    Outcome { redraw: moved, effect: None }
+}
+
+/// Moves a scroll offset within `lines` lines shown `page` at a time.
+fn move_scroll(offset: &mut usize, delta: isize, lines: usize, page: usize) -> bool {
+    let max = lines.saturating_sub(page) as isize;
+    let target = (*offset as isize).saturating_add(delta).clamp(0, max.max(0)) as usize;
+    let moved = target != *offset;
+    *offset = target;
+    moved
+}
+
+fn pick(state: &mut AppState) -> Outcome {
+    let filter = state.fleet.filter.clone();
+    let pb = &mut state.playbooks;
+    let Some(playbook) = pb.selected(filter.as_ref()).cloned() else { return Outcome::nothing() };
+    pb.stage = Stage::Form(Form::new(&playbook, pb.model.as_deref()));
+    Outcome::redraw()
+}
+
+/// `esc`: one stage back. A run cannot be taken back: esc leaves the view
+/// while it runs (it goes on), and returns to the list once it has ended.
+fn back(state: &mut AppState) -> Outcome {
+    if state.playbooks.running() {
+        return crate::app::update::go_back(state);
+    }
+    let stage = std::mem::replace(&mut state.playbooks.stage, Stage::List);
+    state.playbooks.stage = match stage {
+        Stage::Planning { form, .. } | Stage::Failed { form, .. } => Stage::Form(form),
+        Stage::Plan(screen) => Stage::Form(screen.form),
+        Stage::Replanning { screen, .. } => {
+            flash(state, "cancelled: nothing ran", false);
+            Stage::Plan(screen)
+        }
+        Stage::Run { .. } => Stage::List,
+        other => other,
+    };
+    Outcome::redraw()
+}
+
+/// `r` (or enter) on a plan: refused at once when the session is read-only
+/// or a step cannot run; a change goes to the typed confirmation; a plan
+/// that only reads is planned again and run without asking.
+fn go_ahead(state: &mut AppState) -> Outcome {
+    let read_only = state.session.read_only.clone();
+    let Stage::Plan(screen) = &state.playbooks.stage else { return Outcome::nothing() };
+    let plan = &screen.plan;
+    if plan.mutating
+        && let Some(why) = read_only
+    {
+        flash(state, format!("read-only ({why}): nothing will run"), true);
+        return Outcome::redraw();
+    }
+    if let Some((id, why)) = plan.preconditions.iter().chain(&plan.steps).find_map(|s| match &s.state {
+        StepState::Unavailable(why) => Some((s.id.clone(), why.clone())),
+        _ => None,
+    }) {
+        flash(state, format!("{id} cannot run: {why}; nothing will run"), true);
+        return Outcome::redraw();
+    }
+    let Stage::Plan(screen) = std::mem::replace(&mut state.playbooks.stage, Stage::List) else { unreachable!() };
+    if screen.plan.mutating {
+        // Playbooks that name no confirmation text are confirmed by their name, as on the command line.
+        let target = screen.plan.confirm.clone().unwrap_or_else(|| screen.plan.playbook.clone());
+        state.playbooks.stage = Stage::Confirm { screen, confirm: Confirm::new(target) };
+        return Outcome::redraw();
+    }
+    replan(state, screen, String::new())
+}
+
+/// Asks for the plan again, with the reason, before anything runs.
+fn replan(state: &mut AppState, screen: PlanScreen, reason: String) -> Outcome {
+    let pb = &mut state.playbooks;
+    let ask = PlanAsk { ticket: pb.ticket(), reason: Some(reason.clone()), ..screen.ask.clone() };
+    pb.stage = Stage::Replanning { screen, ask: ask.clone(), reason };
+    Outcome::effect(Effect::Plan(Box::new(ask)))
+}
+
+/// Keys while a stage takes text: the form's own keys, the rest typed.
+pub fn on_form_key(state: &mut AppState, key: KeyEvent) -> Outcome {
+    let action = state.keymap.action(&[Mode::Form], &key);
+    if matches!(state.playbooks.stage, Stage::Confirm { .. }) {
+        return on_confirm_key(state, action, key);
+    }
+    let Stage::Form(form) = &mut state.playbooks.stage else { return Outcome::nothing() };
+    match action {
+        Some(Action::NextField) => form.move_focus(1),
+        Some(Action::PreviousField) => form.move_focus(-1),
+        Some(Action::CancelForm) => state.playbooks.stage = Stage::List,
+        Some(Action::SubmitForm) => return submit_form(state),
+        _ => form.type_key(key),
+    }
+    Outcome::redraw()
+}
+
+fn submit_form(state: &mut AppState) -> Outcome {
+    let pb = &mut state.playbooks;
+    let Stage::Form(form) = &mut pb.stage else { return Outcome::nothing() };
+    let Some(filled) = form.submit() else { return Outcome::redraw() };
+    let form = form.clone();
+    let ask = PlanAsk {
+        ticket: pb.ticket(),
+        playbook: form.playbook.clone(),
+        given: filled.given,
+        selected_model: filled.selected_model,
+        reason: None,
+    };
+    pb.stage = Stage::Planning { form, ask: ask.clone() };
+    Outcome::effect(Effect::Plan(Box::new(ask)))
+}
+
+fn on_confirm_key(state: &mut AppState, action: Option<Action>, key: KeyEvent) -> Outcome {
+    let Stage::Confirm { confirm, .. } = &mut state.playbooks.stage else { return Outcome::nothing() };
+    match action {
+        Some(Action::NextField | Action::PreviousField) => confirm.focus = 1 - confirm.focus,
+        Some(Action::CancelForm) => {
+            let Stage::Confirm { screen, .. } = std::mem::replace(&mut state.playbooks.stage, Stage::List) else {
+                unreachable!()
+            };
+            state.playbooks.stage = Stage::Plan(screen);
+            flash(state, "cancelled: nothing ran", false);
+        }
+        Some(Action::SubmitForm) => return submit_confirm(state),
+        _ => {
+            let field = if confirm.focus == 0 { &mut confirm.typed } else { &mut confirm.reason };
+            type_key(field, key);
+            confirm.error = None;
+        }
+    }
+    Outcome::redraw()
+}
+
+/// The typed target must match exactly and a reason must be given; the
+/// gate has the last word even then. A wrong text keeps the prompt.
+fn submit_confirm(state: &mut AppState) -> Outcome {
+    let read_only = state.session.read_only.clone();
+    let Stage::Confirm { confirm, .. } = &mut state.playbooks.stage else { return Outcome::nothing() };
+    let typed = text_of(&confirm.typed);
+    let reason = text_of(&confirm.reason).trim().to_string();
+    if typed != confirm.target {
+        confirm.focus = 0;
+        confirm.error = Some(format!("typed `{typed}`, not `{}`: nothing ran", confirm.target));
+        return Outcome::redraw();
+    }
+    if reason.is_empty() {
+        confirm.focus = 1;
+        confirm.error = Some("a reason is required: it is recorded in the audit log".into());
+        return Outcome::redraw();
+    }
+    if let Some(why) = read_only {
+        confirm.error = Some(format!("read-only ({why}): nothing will run"));
+        return Outcome::redraw();
+    }
+    let Stage::Confirm { screen, .. } = std::mem::replace(&mut state.playbooks.stage, Stage::List) else {
+        unreachable!()
+    };
+    replan(state, screen, reason)
+}
+
+/// A plan the runner made. Answers for a stage the operator has left are dropped.
+pub fn planned(state: &mut AppState, ticket: u64, result: Result<Plan, Vec<String>>) -> Outcome {
+    let pb = &mut state.playbooks;
+    let current = match &pb.stage {
+        Stage::Planning { ask, .. } | Stage::Replanning { ask, .. } => ask.ticket == ticket,
+        _ => false,
+    };
+    if !current {
+        return Outcome::nothing();
+    }
+    let redraw = state.view == View::Playbooks;
+    match std::mem::replace(&mut pb.stage, Stage::List) {
+        Stage::Planning { form, ask } => {
+            pb.stage = match result {
+                Ok(plan) => Stage::Plan(PlanScreen { form, ask, plan, scroll: 0, note: None }),
+                Err(problems) => Stage::Failed { form, problems },
+            };
+            Outcome { redraw, effect: None }
+        }
+        Stage::Replanning { screen, reason, .. } => match result {
+            Err(mut problems) => {
+                problems.insert(0, "planning again just before the run failed, so nothing ran:".into());
+                pb.stage = Stage::Failed { form: screen.form, problems };
+                Outcome { redraw, effect: None }
+            }
+            Ok(fresh) => match same_targets(&screen.plan, &fresh) {
+                Err(why) => {
+                    let note = format!("{why} — nothing ran; read the new plan and confirm again");
+                    pb.stage = Stage::Plan(PlanScreen { plan: fresh, note: Some(note), scroll: 0, ..screen });
+                    Outcome { redraw, effect: None }
+                }
+                Ok(()) => {
+                    pb.stage = Stage::Run { scroll: 0 };
+                    pb.quit_asked = false;
+                    pb.run = Some(RunView::new(fresh.clone(), reason.clone()));
+                    let confirmed = true; // typed (a change) or not needed (reads only)
+                    Outcome::effect(Effect::RunPlaybook(Box::new(RunAsk { plan: fresh, reason, confirmed })))
+                }
+            },
+        },
+        _ => unreachable!("checked above"),
+    }
+}
+
+/// The runner started the run under this id, for this actor.
+pub fn run_started(state: &mut AppState, run_id: String, actor: String) -> Outcome {
+    let Some(run) = state.playbooks.run.as_mut() else { return Outcome::nothing() };
+    run.run_id = Some(run_id);
+    run.actor = Some(actor);
+    Outcome { redraw: state.view == View::Playbooks, effect: None }
+}
+
+/// One event of the run under way. When it ends, the views are refreshed
+/// (the registry and traffic just changed) and an operator elsewhere is told.
+pub fn run_event(state: &mut AppState, event: Option<RunEvent>) -> Outcome {
+    let here = state.view == View::Playbooks;
+    let Some(run) = state.playbooks.run.as_mut() else { return Outcome::nothing() };
+    if run.finished() {
+        return Outcome::nothing();
+    }
+    match event {
+        Some(RunEvent::Done(outcome)) => run.apply(RunEvent::Done(outcome)),
+        Some(event) => {
+            run.apply(event);
+            return Outcome { redraw: here, effect: None };
+        }
+        None => run.lost(),
+    }
+    let summary = run.summary();
+    let succeeded = matches!(run.outcome, Some(crate::playbook::run::RunOutcome::Succeeded));
+    if std::mem::take(&mut state.playbooks.quit_asked) {
+        state.flash = None; // the question about quitting is moot now
+    }
+    if !here {
+        flash(state, format!("{summary} — :playbooks shows the run"), !succeeded);
+    }
+    Outcome::effect(Effect::Refresh)
+}
