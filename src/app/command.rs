@@ -181,6 +181,20 @@ mod tests {
     }
 
     #[test]
+    fn playbooks_by_view_and_by_name() {
+        let names = vec!["rollback".to_string(), "traffic-shift".to_string()];
+        let v = Vocabulary { contexts: &[], themes: &[], models: &[], playbooks: &names };
+        assert_eq!(parse("playbooks", &v), Ok(Command::Playbooks));
+        assert_eq!(parse("playbook rollback", &v), Ok(Command::Playbook("rollback".into())));
+        assert_eq!(
+            parse("playbook rolback", &v),
+            Err("no playbook named `rolback` (did you mean rollback?); known: rollback, traffic-shift".into())
+        );
+        assert_eq!(completions("playbook t", &v), ["playbook traffic-shift"]);
+        assert_eq!(completions("playbooks", &v), ["playbooks"]);
+    }
+
+    #[test]
     fn completes_commands_then_their_arguments() {
         let (contexts, themes) = vocab();
         let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[], playbooks: &[] };

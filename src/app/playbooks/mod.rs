@@ -293,6 +293,11 @@ pub fn on_action(state: &mut AppState, action: Action) -> Option<Outcome> {
         _ => None,
     };
     if let Some(delta) = delta {
+        // Plans and runs keep a status line under their scrolling body.
+        let page = match state.playbooks.stage {
+            Stage::List => page,
+            _ => crate::ui::views::playbooks::page_rows(state),
+        };
         return Some(scroll(state, delta, page));
     }
     match (&state.playbooks.stage, action) {

@@ -20,7 +20,8 @@ use crate::ui::widgets::text::width;
 pub fn render(frame: &mut Frame, state: &AppState, plan: &Plan, confirm: &Confirm, area: Rect) {
     let theme = &state.theme;
     let glyphs = &state.glyphs;
-    let outer_width = area.width.min(100);
+    // As wide as the plan behind it, so no half-covered line shows beside it.
+    let outer_width = area.width;
     let inner = outer_width.saturating_sub(2);
     let mut lines: Vec<Line> = Vec::new();
     for warning in &plan.warnings {

@@ -51,19 +51,25 @@ pub fn render(frame: &mut Frame, state: &AppState, form: &Form, planning: bool, 
             Paragraph::new(Span::styled(label, label_style)),
             Rect { x: area.x, y, width: label_cells.min(area.width), height: 1 },
         );
-        let mut input = field.input.clone();
-        input.set_style(theme.base);
-        input.set_cursor_line_style(Style::default());
-        input.set_cursor_style(if focused { theme.prompt.add_modifier(Modifier::REVERSED) } else { theme.base });
-        input.set_placeholder_text(clean(glyphs, &form.hint(field)));
-        input.set_placeholder_style(theme.muted);
         let input_area = Rect {
             x: area.x + label_cells.min(area.width),
             y,
             width: area.width.saturating_sub(label_cells + 1),
             height: 1,
         };
-        frame.render_widget(&input, input_area);
+        let hint = clean(glyphs, &form.hint(field));
+        if field.input.is_empty() && !focused {
+            // Drawn in the value's column (the editor keeps a cell for its cursor).
+            frame.render_widget(Paragraph::new(Span::styled(hint, theme.muted)), input_area);
+        } else {
+            let mut input = field.input.clone();
+            input.set_style(theme.base);
+            input.set_cursor_line_style(Style::default());
+            input.set_cursor_style(if focused { theme.prompt.add_modifier(Modifier::REVERSED) } else { theme.base });
+            input.set_placeholder_text(hint);
+            input.set_placeholder_style(theme.muted);
+            frame.render_widget(&input, input_area);
+        }
         let below = match &field.error {
             Some(why) => {
                 Span::styled(cut(state, &format!("    {} {}", glyphs.critical, clean(glyphs, why)), total), theme.error)

@@ -193,6 +193,52 @@ pub fn hanging(prefix: Vec<Span<'static>>, text: &str, style: Style, width: u16)
     out
 }
 
+/// Draws a scrolling body with `status` wrapped below it (at most three
+/// lines: what a run ended with or why nothing will run is never cut), and
+/// `↓ N more` after the status when lines are hidden below and it fits.
+pub fn body_with_status(
+    frame: &mut Frame,
+    state: &AppState,
+    lines: &[Line<'static>],
+    scroll: usize,
+    status: (String, Style),
+    area: Rect,
+) {
+    let mut bottom = status_lines(&status, area.width);
+    let page = (area.height as usize).saturating_sub(bottom.len());
+    let scroll = scroll.min(lines.len().saturating_sub(page));
+    let below = lines.len().saturating_sub(scroll + page);
+    if below > 0 {
+        let more = Span::styled(state.glyphs.text(&format!("  ↓ {below} more")).into_owned(), state.theme.muted);
+        if let Some(last) = bottom.last_mut().filter(|l| l.width() + more.width() <= area.width as usize) {
+            last.spans.push(more);
+        }
+    }
+    let shown: Vec<Line> = lines.iter().skip(scroll).take(page).cloned().collect();
+    frame.render_widget(Paragraph::new(shown), Rect { height: page as u16, ..area });
+    let height = (bottom.len() as u16).min(area.height);
+    frame.render_widget(Paragraph::new(bottom), Rect { y: area.y + area.height - height, height, ..area });
+}
+
+fn status_lines(status: &(String, Style), width: u16) -> Vec<Line<'static>> {
+    let mut lines = hanging(Vec::new(), &status.0, status.1, width);
+    lines.truncate(3);
+    lines
+}
+
+/// How many body rows the plan or run on screen shows at once above its
+/// status, for the reducer's scrolling (the same numbers as the drawing).
+pub fn page_rows(state: &AppState) -> usize {
+    let body = crate::ui::layout::split(Rect::new(0, 0, state.width, state.height)).body;
+    let status = match &state.playbooks.stage {
+        Stage::Plan(screen) => Some(plan::status(state, &screen.plan, false)),
+        Stage::Run { .. } => state.playbooks.run.as_ref().map(|r| run::outcome_line(state, r)),
+        _ => None,
+    };
+    let status_rows = status.map_or(1, |s| status_lines(&s, body.width).len());
+    (body.height as usize).saturating_sub(status_rows).max(1)
+}
+
 fn width_of(text: &str) -> usize {
     width(text)
 }

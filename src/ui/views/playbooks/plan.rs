@@ -8,9 +8,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::{clean, hanging, key_of};
+use super::{body_with_status, clean, hanging, key_of};
 use crate::app::action::Action;
 use crate::app::playbooks::PlanScreen;
 use crate::app::state::AppState;
@@ -18,18 +17,9 @@ use crate::playbook::plan::{Plan, PlannedStep, StepState};
 use crate::ui::widgets::text::width;
 
 pub fn render(frame: &mut Frame, state: &AppState, screen: &PlanScreen, replanning: bool, area: Rect) {
-    if area.height == 0 {
-        return;
-    }
     let lines = lines(state, &screen.plan, screen.note.as_deref(), area.width);
-    let page = area.height.saturating_sub(1) as usize;
-    let scroll = screen.scroll.min(lines.len().saturating_sub(page));
-    let shown: Vec<Line> = lines.iter().skip(scroll).take(page).cloned().collect();
-    frame.render_widget(Paragraph::new(shown), Rect { height: page as u16, ..area });
-    let below = lines.len().saturating_sub(scroll + page);
-    let status = status_line(state, &screen.plan, replanning, below);
-    let y = area.y + area.height - 1;
-    frame.render_widget(Paragraph::new(status), Rect { y, height: 1, ..area });
+    let status = status(state, &screen.plan, replanning);
+    body_with_status(frame, state, &lines, screen.scroll, status, area);
 }
 
 /// How many lines the plan takes at `width` (the reducer scrolls by it).
@@ -162,9 +152,8 @@ fn width_of(text: &str) -> usize {
 }
 
 /// The plan's last line: what the run key would do, or why nothing will run.
-fn status_line(state: &AppState, plan: &Plan, replanning: bool, below: usize) -> Line<'static> {
+pub fn status(state: &AppState, plan: &Plan, replanning: bool) -> (String, Style) {
     let theme = &state.theme;
-    let glyphs = &state.glyphs;
     let run = key_of(state, Action::RunPlaybook);
     let unavailable = plan.preconditions.iter().chain(&plan.steps).find_map(|s| match &s.state {
         StepState::Unavailable(why) => Some(format!("{} cannot run: {why}", s.id)),
@@ -185,10 +174,5 @@ fn status_line(state: &AppState, plan: &Plan, replanning: bool, below: usize) ->
     } else {
         (format!("{run} runs it: it only reads, so nothing is asked"), theme.base)
     };
-    let mut spans = vec![Span::styled(clean(glyphs, &text), style)];
-    if below > 0 {
-        let more = glyphs.text(&format!("  ↓ {below} more")).into_owned();
-        spans.push(Span::styled(more, theme.muted));
-    }
-    Line::from(spans)
+    (clean(&state.glyphs, &text), style)
 }

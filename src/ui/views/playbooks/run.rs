@@ -8,30 +8,16 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::{clean, hanging};
+use super::{body_with_status, clean, hanging};
 use crate::app::playbooks::run_view::{RunView, StepRun, StepStatus};
 use crate::app::state::AppState;
 use crate::playbook::run::{RunOutcome, StepOutcome};
 use crate::ui::widgets::text::width;
 
 pub fn render(frame: &mut Frame, state: &AppState, run: &RunView, scroll: usize, area: Rect) {
-    if area.height == 0 {
-        return;
-    }
     let lines = lines(state, run, area.width);
-    let page = area.height.saturating_sub(1) as usize;
-    let scroll = scroll.min(lines.len().saturating_sub(page));
-    let shown: Vec<Line> = lines.iter().skip(scroll).take(page).cloned().collect();
-    frame.render_widget(Paragraph::new(shown), Rect { height: page as u16, ..area });
-    let (text, style) = outcome_line(state, run);
-    let mut spans = vec![Span::styled(text, style)];
-    let below = lines.len().saturating_sub(scroll + page);
-    if below > 0 {
-        spans.push(Span::styled(state.glyphs.text(&format!("  ↓ {below} more")).into_owned(), state.theme.muted));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), Rect { y: area.y + area.height - 1, height: 1, ..area });
+    body_with_status(frame, state, &lines, scroll, outcome_line(state, run), area);
 }
 
 pub fn line_count(state: &AppState, run: &RunView, width: u16) -> usize {
@@ -54,9 +40,9 @@ pub fn status_word(state: &AppState, run: &RunView) -> (String, Style) {
     }
 }
 
-fn outcome_line(state: &AppState, run: &RunView) -> (String, Style) {
+pub fn outcome_line(state: &AppState, run: &RunView) -> (String, Style) {
     let glyphs = &state.glyphs;
-    let (word, style) = status_word(state, run);
+    let (_, style) = status_word(state, run);
     match run.outcome_text() {
         None => {
             let current = run
@@ -65,9 +51,9 @@ fn outcome_line(state: &AppState, run: &RunView) -> (String, Style) {
                 .chain(&run.steps)
                 .chain(&run.compensation)
                 .find(|s| matches!(s.status, StepStatus::Running(_)))
-                .map(|s| format!(": {}", s.id))
+                .map(|s| format!(" {}", s.id))
                 .unwrap_or_default();
-            (clean(glyphs, &format!("{word}{current}")), style)
+            (clean(glyphs, &format!("{} running{current}", glyphs.running)), style)
         }
         Some(text) => {
             let mark = match run.outcome {
