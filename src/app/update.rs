@@ -211,9 +211,10 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Outcome {
         return playbooks::on_form_key(state, key);
     }
     let action = state.keymap.action(active_modes(state), &key);
-    // Quitting during a run asks once: any other key takes the question back.
-    if action != Some(Action::Quit) && std::mem::take(&mut state.playbooks.quit_asked) {
-        state.flash = None;
+    // Quitting during a run asks once: any other key takes the question back
+    // (`:` too would, but then `:q` could never be answered with `:q`).
+    if !matches!(action, Some(Action::Quit | Action::CommandLine)) {
+        state.playbooks.quit_asked = false;
     }
     match action {
         Some(action) => on_action(state, action),

@@ -45,7 +45,7 @@ pub fn render(frame: &mut Frame, state: &AppState, form: &Form, planning: bool, 
         let focused = i == form.focus && !planning;
         let marker = if focused { glyphs.focus } else { " " };
         let label_style = if focused { theme.accent.add_modifier(Modifier::BOLD) } else { theme.base };
-        let label = format!("{marker} {:<label_width$} ", field.spec.name);
+        let label = format!("{marker} {:<label_width$} ", clean(glyphs, &field.spec.name));
         let label_cells = width(&label) as u16;
         frame.render_widget(
             Paragraph::new(Span::styled(label, label_style)),

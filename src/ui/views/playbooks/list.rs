@@ -80,7 +80,7 @@ pub fn render(frame: &mut Frame, state: &AppState, area: Rect) {
             let pad = default_width.saturating_sub(width(&default));
             let text = format!(
                 "  {:<param_width$} {:<kind_width$} {default}{}  ",
-                q.name,
+                clean(glyphs, &q.name),
                 glyphs.text(&kind_text(&q.kind)),
                 " ".repeat(pad)
             );

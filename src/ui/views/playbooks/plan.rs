@@ -108,7 +108,7 @@ pub fn lines(state: &AppState, plan: &Plan, note: Option<&str>, width: u16) -> V
     let name_width = plan.params.iter().map(|p| width_of(&p.name)).max().unwrap_or(4).min(20);
     let value_width = plan.params.iter().map(|p| width_of(&p.value)).max().unwrap_or(4).min(24);
     for p in &plan.params {
-        let label = Span::styled(format!("  {:<name_width$} ", p.name), theme.base);
+        let label = Span::styled(format!("  {:<name_width$} ", clean(glyphs, &p.name)), theme.base);
         let value = clean(glyphs, &p.value);
         let pad = value_width.saturating_sub(width_of(&value));
         let value = Span::styled(format!("{value}{}  ", " ".repeat(pad)), theme.base.add_modifier(Modifier::BOLD));
