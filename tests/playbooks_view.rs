@@ -178,7 +178,9 @@ async fn pick_fill_plan_confirm_replan_run_and_succeed() {
     let run = lab.state.playbooks.run.as_ref().unwrap();
     assert_eq!(run.outcome, Some(RunOutcome::Succeeded), "{run:#?}");
     assert!(run.compensation.is_empty(), "nothing to put back");
-    assert!(outcomes.iter().any(|o| o.effect == Some(Effect::Refresh)), "the views are refreshed when it ends");
+    // The views are refreshed after each change (alias, traffic) and when the run ends.
+    let refreshes = outcomes.iter().filter(|o| o.effect == Some(Effect::Refresh)).count();
+    assert_eq!(refreshes, 3, "{outcomes:?}");
     let screen = text(&lab.state);
     assert!(screen.contains("✔ succeeded") && screen.contains("✔ move-alias"), "{screen}");
     let champion = lab.backends.registry.as_ref().unwrap().model(MODEL).await.unwrap();
@@ -334,7 +336,7 @@ async fn leaving_a_run_keeps_it_going_and_quitting_asks_first() {
 
     // q asks; another key takes the question back; q twice quits.
     assert_eq!(press(&mut lab.state, 'q').effect, None);
-    assert!(lab.state.flash.as_ref().unwrap().text.contains("still running — q again quits"));
+    assert_eq!(lab.state.flash.as_ref().unwrap().text, "rollback is running: q again quits and stops it mid-way");
     key(&mut lab.state, KeyCode::Down);
     assert_eq!(press(&mut lab.state, 'q').effect, None, "asked again after another key");
     assert_eq!(press(&mut lab.state, 'q').effect, Some(Effect::Quit));

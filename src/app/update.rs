@@ -230,10 +230,8 @@ fn quit(state: &mut AppState) -> Outcome {
     if state.playbooks.running() && !state.playbooks.quit_asked {
         state.playbooks.quit_asked = true;
         let what = state.playbooks.run.as_ref().map_or_else(String::new, |r| r.plan.playbook.clone());
-        state.flash = Some(Flash {
-            text: format!("{what} is still running — q again quits and stops it mid-way; any other key stays"),
-            is_error: true,
-        });
+        state.flash =
+            Some(Flash { text: format!("{what} is running: q again quits and stops it mid-way"), is_error: true });
         return Outcome::redraw();
     }
     Outcome::effect(Effect::Quit)

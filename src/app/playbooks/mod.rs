@@ -20,7 +20,7 @@ use crate::app::action::{Action, Mode};
 use crate::app::state::{AppState, Flash, TableCursor, View};
 use crate::app::update::{Effect, Outcome, open_view};
 use crate::playbook::plan::{Plan, PlanRequest, StepState, same_targets};
-use crate::playbook::run::RunEvent;
+use crate::playbook::run::{Phase, RunEvent, StepOutcome};
 use crate::playbook::spec::Playbook;
 
 use self::form::{Form, text_area, text_of, type_key};
@@ -550,8 +550,21 @@ pub fn run_event(state: &mut AppState, event: Option<RunEvent>) -> Outcome {
     match event {
         Some(RunEvent::Done(outcome)) => run.apply(RunEvent::Done(outcome)),
         Some(event) => {
+            // A step that changed something: the views should show it now,
+            // not after a verification that may take minutes.
+            let changed = match &event {
+                RunEvent::Finished { phase, index, outcome: StepOutcome::Done(_), .. } => {
+                    let steps = match phase {
+                        Phase::Steps => &run.plan.steps,
+                        Phase::Compensation => &run.plan.on_failure,
+                        Phase::Preconditions => &run.plan.preconditions,
+                    };
+                    steps.get(*index).is_some_and(|s| s.action.mutating())
+                }
+                _ => false,
+            };
             run.apply(event);
-            return Outcome { redraw: here, effect: None };
+            return Outcome { redraw: here, effect: changed.then_some(Effect::Refresh) };
         }
         None => run.lost(),
     }
