@@ -8,22 +8,23 @@
 //! on every planning request lets a late answer for an abandoned stage be
 //! dropped instead of landing on the wrong screen.
 
+mod answers;
 pub mod form;
 pub mod run_view;
+mod typing;
+
+pub use answers::{planned, run_event, run_started};
+pub use typing::{Confirm, on_form_key};
 
 use std::collections::BTreeMap;
 
-use crossterm::event::KeyEvent;
-use ratatui_textarea::TextArea;
-
-use crate::app::action::{Action, Mode};
+use crate::app::action::Action;
 use crate::app::state::{AppState, Flash, TableCursor, View};
 use crate::app::update::{Effect, Outcome, open_view};
-use crate::playbook::plan::{Plan, PlanRequest, StepState, same_targets};
-use crate::playbook::run::{Phase, RunEvent, StepOutcome};
+use crate::playbook::plan::{Plan, PlanRequest, StepState};
 use crate::playbook::spec::Playbook;
 
-use self::form::{Form, text_area, text_of, type_key};
+use self::form::Form;
 use self::run_view::RunView;
 
 /// The playbooks view: the library, where the operator is, and the run.
@@ -36,7 +37,7 @@ pub struct Playbooks {
     /// The model the view was opened for: `default = "selected"` parameters get it.
     pub model: Option<String>,
     pub stage: Stage,
-    /// The run under way, or the last one (until the operator leaves it).
+    /// The run under way, or the last one (kept when it ends: `:playbooks` shows it).
     pub run: Option<RunView>,
     /// `q` was pressed once while a run is under way: a second one quits.
     pub quit_asked: bool,
@@ -102,23 +103,6 @@ pub struct PlanScreen {
     pub scroll: usize,
     /// Why this plan is shown again (the state changed while confirming).
     pub note: Option<String>,
-}
-
-/// The typed confirmation: the target, exactly, and a reason.
-#[derive(Debug, Clone)]
-pub struct Confirm {
-    pub target: String,
-    pub typed: TextArea<'static>,
-    pub reason: TextArea<'static>,
-    /// 0: the target, 1: the reason.
-    pub focus: usize,
-    pub error: Option<String>,
-}
-
-impl Confirm {
-    fn new(target: String) -> Confirm {
-        Confirm { target, typed: text_area(""), reason: text_area(""), focus: 0, error: None }
-    }
 }
 
 /// A plan the runner should make.
@@ -404,177 +388,4 @@ fn replan(state: &mut AppState, screen: PlanScreen, reason: String) -> Outcome {
     let ask = PlanAsk { ticket: pb.ticket(), reason: Some(reason.clone()), ..screen.ask.clone() };
     pb.stage = Stage::Replanning { screen, ask: ask.clone(), reason };
     Outcome::effect(Effect::Plan(Box::new(ask)))
-}
-
-/// Keys while a stage takes text: the form's own keys, the rest typed.
-pub fn on_form_key(state: &mut AppState, key: KeyEvent) -> Outcome {
-    let action = state.keymap.action(&[Mode::Form], &key);
-    if matches!(state.playbooks.stage, Stage::Confirm { .. }) {
-        return on_confirm_key(state, action, key);
-    }
-    let Stage::Form(form) = &mut state.playbooks.stage else { return Outcome::nothing() };
-    match action {
-        Some(Action::NextField) => form.move_focus(1),
-        Some(Action::PreviousField) => form.move_focus(-1),
-        Some(Action::CancelForm) => state.playbooks.stage = Stage::List,
-        Some(Action::SubmitForm) => return submit_form(state),
-        _ => form.type_key(key),
-    }
-    Outcome::redraw()
-}
-
-fn submit_form(state: &mut AppState) -> Outcome {
-    let pb = &mut state.playbooks;
-    let Stage::Form(form) = &mut pb.stage else { return Outcome::nothing() };
-    let Some(filled) = form.submit() else { return Outcome::redraw() };
-    let form = form.clone();
-    let ask = PlanAsk {
-        ticket: pb.ticket(),
-        playbook: form.playbook.clone(),
-        given: filled.given,
-        selected_model: filled.selected_model,
-        reason: None,
-    };
-    pb.stage = Stage::Planning { form, ask: ask.clone() };
-    Outcome::effect(Effect::Plan(Box::new(ask)))
-}
-
-fn on_confirm_key(state: &mut AppState, action: Option<Action>, key: KeyEvent) -> Outcome {
-    let Stage::Confirm { confirm, .. } = &mut state.playbooks.stage else { return Outcome::nothing() };
-    match action {
-        Some(Action::NextField | Action::PreviousField) => confirm.focus = 1 - confirm.focus,
-        Some(Action::CancelForm) => {
-            let Stage::Confirm { screen, .. } = std::mem::replace(&mut state.playbooks.stage, Stage::List) else {
-                unreachable!()
-            };
-            state.playbooks.stage = Stage::Plan(screen);
-            flash(state, "cancelled: nothing ran", false);
-        }
-        Some(Action::SubmitForm) => return submit_confirm(state),
-        _ => {
-            let field = if confirm.focus == 0 { &mut confirm.typed } else { &mut confirm.reason };
-            type_key(field, key);
-            confirm.error = None;
-        }
-    }
-    Outcome::redraw()
-}
-
-/// The typed target must match exactly and a reason must be given; the
-/// gate has the last word even then. A wrong text keeps the prompt.
-fn submit_confirm(state: &mut AppState) -> Outcome {
-    let read_only = state.session.read_only.clone();
-    let Stage::Confirm { confirm, .. } = &mut state.playbooks.stage else { return Outcome::nothing() };
-    let typed = text_of(&confirm.typed);
-    let reason = text_of(&confirm.reason).trim().to_string();
-    if typed != confirm.target {
-        confirm.focus = 0;
-        confirm.error = Some(format!("typed `{typed}`, not `{}`: nothing ran", confirm.target));
-        return Outcome::redraw();
-    }
-    if reason.is_empty() {
-        confirm.focus = 1;
-        confirm.error = Some("a reason is required: it is recorded in the audit log".into());
-        return Outcome::redraw();
-    }
-    if let Some(why) = read_only {
-        confirm.error = Some(format!("read-only ({why}): nothing will run"));
-        return Outcome::redraw();
-    }
-    let Stage::Confirm { screen, .. } = std::mem::replace(&mut state.playbooks.stage, Stage::List) else {
-        unreachable!()
-    };
-    replan(state, screen, reason)
-}
-
-/// A plan the runner made. Answers for a stage the operator has left are dropped.
-pub fn planned(state: &mut AppState, ticket: u64, result: Result<Plan, Vec<String>>) -> Outcome {
-    let pb = &mut state.playbooks;
-    let current = match &pb.stage {
-        Stage::Planning { ask, .. } | Stage::Replanning { ask, .. } => ask.ticket == ticket,
-        _ => false,
-    };
-    if !current {
-        return Outcome::nothing();
-    }
-    let redraw = state.view == View::Playbooks;
-    match std::mem::replace(&mut pb.stage, Stage::List) {
-        Stage::Planning { form, ask } => {
-            pb.stage = match result {
-                Ok(plan) => Stage::Plan(PlanScreen { form, ask, plan, scroll: 0, note: None }),
-                Err(problems) => Stage::Failed { form, problems },
-            };
-            Outcome { redraw, effect: None }
-        }
-        Stage::Replanning { screen, reason, .. } => match result {
-            Err(mut problems) => {
-                problems.insert(0, "planning again just before the run failed, so nothing ran:".into());
-                pb.stage = Stage::Failed { form: screen.form, problems };
-                Outcome { redraw, effect: None }
-            }
-            Ok(fresh) => match same_targets(&screen.plan, &fresh) {
-                Err(why) => {
-                    let note = format!("{why} — nothing ran; read the new plan and confirm again");
-                    pb.stage = Stage::Plan(PlanScreen { plan: fresh, note: Some(note), scroll: 0, ..screen });
-                    Outcome { redraw, effect: None }
-                }
-                Ok(()) => {
-                    pb.stage = Stage::Run { scroll: 0 };
-                    pb.quit_asked = false;
-                    pb.run = Some(RunView::new(fresh.clone(), reason.clone()));
-                    let confirmed = true; // typed (a change) or not needed (reads only)
-                    Outcome::effect(Effect::RunPlaybook(Box::new(RunAsk { plan: fresh, reason, confirmed })))
-                }
-            },
-        },
-        _ => unreachable!("checked above"),
-    }
-}
-
-/// The runner started the run under this id, for this actor.
-pub fn run_started(state: &mut AppState, run_id: String, actor: String) -> Outcome {
-    let Some(run) = state.playbooks.run.as_mut() else { return Outcome::nothing() };
-    run.run_id = Some(run_id);
-    run.actor = Some(actor);
-    Outcome { redraw: state.view == View::Playbooks, effect: None }
-}
-
-/// One event of the run under way. When it ends, the views are refreshed
-/// (the registry and traffic just changed) and an operator elsewhere is told.
-pub fn run_event(state: &mut AppState, event: Option<RunEvent>) -> Outcome {
-    let here = state.view == View::Playbooks;
-    let Some(run) = state.playbooks.run.as_mut() else { return Outcome::nothing() };
-    if run.finished() {
-        return Outcome::nothing();
-    }
-    match event {
-        Some(RunEvent::Done(outcome)) => run.apply(RunEvent::Done(outcome)),
-        Some(event) => {
-            // A step that changed something: the views should show it now,
-            // not after a verification that may take minutes.
-            let changed = match &event {
-                RunEvent::Finished { phase, index, outcome: StepOutcome::Done(_), .. } => {
-                    let steps = match phase {
-                        Phase::Steps => &run.plan.steps,
-                        Phase::Compensation => &run.plan.on_failure,
-                        Phase::Preconditions => &run.plan.preconditions,
-                    };
-                    steps.get(*index).is_some_and(|s| s.action.mutating())
-                }
-                _ => false,
-            };
-            run.apply(event);
-            return Outcome { redraw: here, effect: changed.then_some(Effect::Refresh) };
-        }
-        None => run.lost(),
-    }
-    let summary = run.summary();
-    let succeeded = matches!(run.outcome, Some(crate::playbook::run::RunOutcome::Succeeded));
-    if std::mem::take(&mut state.playbooks.quit_asked) {
-        state.flash = None; // the question about quitting is moot now
-    }
-    if !here {
-        flash(state, format!("{summary} — :playbooks shows the run"), !succeeded);
-    }
-    Outcome::effect(Effect::Refresh)
 }
