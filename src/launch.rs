@@ -279,18 +279,24 @@ impl Setup {
 
     /// What a playbook acts on in `context`.
     pub fn backends(&self, context: &Context) -> Result<crate::playbook::backends::Backends, Failure> {
-        let sources = self.sources(context)?;
-        Ok(crate::playbook::backends::Backends {
+        Ok(self.backends_for(context, &self.sources(context)?))
+    }
+
+    /// What a playbook acts on, over sources already made: the console's,
+    /// so a run changes the very registry and gateway its views are reading
+    /// (the demo's simulator is one per `sources` call).
+    pub fn backends_for(&self, context: &Context, sources: &Sources) -> crate::playbook::backends::Backends {
+        crate::playbook::backends::Backends {
             context: context.name.clone(),
-            registry: sources.registry,
-            traffic: sources.traffic,
-            metrics: Some(sources.metrics),
-            prometheus: sources.prometheus,
-            alertmanager: sources.alertmanager,
-            model_label: sources.model_label,
+            registry: sources.registry.clone(),
+            traffic: sources.traffic.clone(),
+            metrics: Some(Arc::clone(&sources.metrics)),
+            prometheus: sources.prometheus.clone(),
+            alertmanager: sources.alertmanager.clone(),
+            model_label: sources.model_label.clone(),
             audit: self.audit_log(),
             locks_dir: self.paths.state_dir.join("locks"),
-        })
+        }
     }
 
     /// The playbooks this session can run: shipped, and the user's.

@@ -233,3 +233,50 @@ fn the_registry_view_is_polled_and_opens_the_model() {
     assert!(console.wait_exit().success());
     console.assert_terminal_restored();
 }
+
+#[test]
+fn a_rollback_from_the_model_view_is_planned_confirmed_run_and_audited() {
+    let mut console = Console::start(&["demo", "--scenario", "bad-deploy"], &[("VIGIL_ACTOR", "pty-operator")]);
+    console.wait_for("the fleet", |s| s.contains("FLEET") && s.contains("fraud-detector"));
+    console.send("\r");
+    console.wait_for("the model view", |s| s.contains("MODEL  fraud-detector"));
+    console.send("P");
+    console.wait_for("the playbooks for the model", |s| s.contains("PLAYBOOKS") && s.contains("for fraud-detector"));
+    console.send("\r");
+    console.wait_for("rollback's form", |s| s.contains("rollback · parameters") && s.contains("▸ model"));
+    // max_error_ratio is the fifth field, verify_within the sixth: verification passes at once.
+    console.send("\t\t\t\t\x7f\x7f\x7f\x7f0.05\t\x7f\x7f\x7f0s");
+    console.wait_for("the values typed", |s| s.contains("max_error_ratio 0.05") && s.contains("verify_within   0s"));
+    console.send("\r");
+    let plan = console.wait_for("the plan", |s| s.contains("rollback · plan") && s.contains("champion: 10 → 9"));
+    assert!(plan.contains("r runs it after you type fraud-detector"), "{plan}");
+    console.send("r");
+    console.wait_for("the typed confirmation", |s| s.contains("confirm · rollback · context demo"));
+    console.send("fraud-detector\terrors after the v10 deploy\r");
+    let done = console.wait_for("the run to succeed", |s| s.contains("✔ succeeded"));
+    assert!(done.contains("by pty-operator") && done.contains("✔ move-alias"), "{done}");
+    let run_id =
+        done.split_whitespace().skip_while(|w| *w != "run").nth(1).expect("the run id is on screen").to_string();
+    console.send("q");
+    assert!(console.wait_exit().success(), "a finished run does not hold up quitting");
+
+    let vigil = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"));
+        support::isolate(&mut cmd, console._home.path());
+        cmd.args(args).output().unwrap()
+    };
+    let verify = vigil(&["audit", "verify"]);
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success() && stdout.contains("records intact"), "{stdout}");
+    let list = vigil(&["audit", "list", "--format", "json"]);
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let ours: Vec<&serde_json::Value> = records.iter().filter(|r| r["params"]["run"] == run_id.as_str()).collect();
+    let steps: Vec<(&str, &str)> =
+        ours.iter().map(|r| (r["step"].as_str().unwrap(), r["result"].as_str().unwrap())).collect();
+    for expected in [("run", "started"), ("move-alias", "ok"), ("route-traffic", "ok"), ("verify", "ok"), ("run", "ok")]
+    {
+        assert!(steps.contains(&expected), "{expected:?} in {steps:?}");
+    }
+    assert!(ours.iter().all(|r| r["actor"]["declared"] == "pty-operator" && r["playbook"] == "rollback"));
+    assert_eq!(ours[0]["detail"], "errors after the v10 deploy", "the reason is recorded");
+}

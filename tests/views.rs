@@ -408,7 +408,7 @@ fn registry_view_at_80x24_and_160x48() {
     let mut help = registry_state(80, 24, Glyphs::UNICODE);
     on_action(&mut help, Action::Help);
     let text = frame_text(&help, 80, 24);
-    assert!(text.contains("keys · registry") && text.contains("open the selected model"), "{text}");
+    assert!(text.contains("keys · registry") && text.contains("open the selected row"), "{text}");
     let ascii = frame_text(&registry_state(80, 24, Glyphs::ASCII), 80, 24);
     assert!(ascii.is_ascii() && ascii.contains("X fraud-detector") && ascii.contains("+ ready"), "{ascii}");
 }

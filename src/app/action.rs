@@ -18,15 +18,28 @@ pub enum Mode {
     Alerts,
     /// The model view.
     Model,
+    /// A playbook's plan and run screens.
+    Playbook,
     /// The help overlay.
     Help,
+    /// Typing in a playbook's parameter form or its confirmation; no other keys are active.
+    Form,
     /// Typing in the `:` command line or the `/` filter.
     Prompt,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 7] =
-        [Mode::Global, Mode::Table, Mode::Fleet, Mode::Alerts, Mode::Model, Mode::Help, Mode::Prompt];
+    pub const ALL: [Mode; 9] = [
+        Mode::Global,
+        Mode::Table,
+        Mode::Fleet,
+        Mode::Alerts,
+        Mode::Model,
+        Mode::Playbook,
+        Mode::Help,
+        Mode::Form,
+        Mode::Prompt,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,7 +48,9 @@ impl Mode {
             Mode::Fleet => "fleet",
             Mode::Alerts => "alerts",
             Mode::Model => "model",
+            Mode::Playbook => "playbook",
             Mode::Help => "help",
+            Mode::Form => "form",
             Mode::Prompt => "prompt",
         }
     }
@@ -54,6 +69,7 @@ pub enum Action {
     Suspend,
     Refresh,
     TimeTravel,
+    Playbooks,
     // table
     Up,
     Down,
@@ -74,8 +90,15 @@ pub enum Action {
     RangeLonger,
     RangeShorter,
     CycleQuantile,
+    // playbook
+    RunPlaybook,
     // help
     CloseHelp,
+    // form
+    NextField,
+    PreviousField,
+    SubmitForm,
+    CancelForm,
     // prompt
     Submit,
     Cancel,
@@ -85,7 +108,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 36] = [
         Action::Quit,
         Action::Help,
         Action::CommandLine,
@@ -94,6 +117,7 @@ impl Action {
         Action::Suspend,
         Action::Refresh,
         Action::TimeTravel,
+        Action::Playbooks,
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -110,7 +134,12 @@ impl Action {
         Action::RangeLonger,
         Action::RangeShorter,
         Action::CycleQuantile,
+        Action::RunPlaybook,
         Action::CloseHelp,
+        Action::NextField,
+        Action::PreviousField,
+        Action::SubmitForm,
+        Action::CancelForm,
         Action::Submit,
         Action::Cancel,
         Action::Complete,
@@ -129,6 +158,7 @@ impl Action {
             Action::Suspend => "suspend",
             Action::Refresh => "refresh",
             Action::TimeTravel => "time_travel",
+            Action::Playbooks => "playbooks",
             Action::Up => "up",
             Action::Down => "down",
             Action::PageUp => "page_up",
@@ -145,7 +175,12 @@ impl Action {
             Action::RangeLonger => "range_longer",
             Action::RangeShorter => "range_shorter",
             Action::CycleQuantile => "cycle_quantile",
+            Action::RunPlaybook => "run_playbook",
             Action::CloseHelp => "close_help",
+            Action::NextField => "next_field",
+            Action::PreviousField => "previous_field",
+            Action::SubmitForm => "submit_form",
+            Action::CancelForm => "cancel_form",
             Action::Submit => "submit",
             Action::Cancel => "cancel",
             Action::Complete => "complete",
@@ -164,13 +199,14 @@ impl Action {
             Action::Quit => "quit vigil",
             Action::Help => "show the keys valid here",
             Action::CommandLine => {
-                "command line (:fleet, :alerts, :slo, :registry, :model NAME, :at TIME, :ctx NAME, :q)"
+                "command line (:fleet, :alerts, :slo, :registry, :playbooks, :model NAME, :at TIME, :ctx NAME, :q)"
             }
             Action::Back => "clear the filter, then go back",
             Action::PreviousView => "return to the previous view",
             Action::Suspend => "suspend to the shell (resume with fg)",
             Action::Refresh => "refresh data now",
             Action::TimeTravel => "show a past instant (:at -1h; :at now returns)",
+            Action::Playbooks => "playbooks for the selected model (rollback, traffic shift, …)",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::PageUp => "page up",
@@ -178,7 +214,7 @@ impl Action {
             Action::Top => "go to the first row",
             Action::Bottom => "go to the last row",
             Action::Filter => "filter rows (regex; /! inverts)",
-            Action::Open => "open the selected model",
+            Action::Open => "open the selected row; on a plan, run it",
             Action::SortNext => "sort by the next column",
             Action::SortPrevious => "sort by the previous column",
             Action::SortReverse => "reverse the sort order",
@@ -187,7 +223,12 @@ impl Action {
             Action::RangeLonger => "longer time range (15m 1h 6h 24h 7d)",
             Action::RangeShorter => "shorter time range",
             Action::CycleQuantile => "latency chart: p99, p95, p50",
+            Action::RunPlaybook => "run the plan (a change asks for the typed target and a reason)",
             Action::CloseHelp => "close help",
+            Action::NextField => "next field",
+            Action::PreviousField => "previous field",
+            Action::SubmitForm => "plan (parameters) or run (confirmation)",
+            Action::CancelForm => "back without running anything",
             Action::Submit => "run what was typed",
             Action::Cancel => "cancel typing",
             Action::Complete => "complete (cycles through matches)",
@@ -206,7 +247,8 @@ impl Action {
             | Action::PreviousView
             | Action::Suspend
             | Action::Refresh
-            | Action::TimeTravel => Mode::Global,
+            | Action::TimeTravel
+            | Action::Playbooks => Mode::Global,
             Action::Up
             | Action::Down
             | Action::PageUp
@@ -218,7 +260,9 @@ impl Action {
             Action::SortNext | Action::SortPrevious | Action::SortReverse => Mode::Fleet,
             Action::Silence | Action::ExpireSilence => Mode::Alerts,
             Action::RangeLonger | Action::RangeShorter | Action::CycleQuantile => Mode::Model,
+            Action::RunPlaybook => Mode::Playbook,
             Action::CloseHelp => Mode::Help,
+            Action::NextField | Action::PreviousField | Action::SubmitForm | Action::CancelForm => Mode::Form,
             Action::Submit | Action::Cancel | Action::Complete | Action::HistoryPrevious | Action::HistoryNext => {
                 Mode::Prompt
             }

@@ -9,6 +9,10 @@ pub enum Command {
     Alerts,
     Slo,
     Registry,
+    /// The playbooks view, as it was left.
+    Playbooks,
+    /// One playbook's parameter form.
+    Playbook(String),
     Help,
     Quit,
     Context(String),
@@ -24,6 +28,8 @@ const COMMANDS: &[(&str, Arg)] = &[
     ("alerts", Arg::None),
     ("slo", Arg::None),
     ("registry", Arg::None),
+    ("playbooks", Arg::None),
+    ("playbook", Arg::Playbook),
     ("help", Arg::None),
     ("quit", Arg::None),
     ("q", Arg::None),
@@ -40,6 +46,7 @@ enum Arg {
     Context,
     Theme,
     Model,
+    Playbook,
     /// Free text checked later (a time).
     Time,
 }
@@ -49,6 +56,7 @@ pub struct Vocabulary<'a> {
     pub contexts: &'a [String],
     pub themes: &'a [String],
     pub models: &'a [String],
+    pub playbooks: &'a [String],
 }
 
 impl Vocabulary<'_> {
@@ -58,6 +66,7 @@ impl Vocabulary<'_> {
             Arg::Context => self.contexts.iter().map(String::as_str).collect(),
             Arg::Theme => self.themes.iter().map(String::as_str).collect(),
             Arg::Model => self.models.iter().map(String::as_str).collect(),
+            Arg::Playbook => self.playbooks.iter().map(String::as_str).collect(),
             Arg::Time => vec!["now", "-15m", "-1h", "-6h", "-24h"],
         }
     }
@@ -85,6 +94,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
             "alerts" => Command::Alerts,
             "slo" => Command::Slo,
             "registry" => Command::Registry,
+            "playbooks" => Command::Playbooks,
             "help" => Command::Help,
             _ => Command::Quit,
         }),
@@ -102,6 +112,7 @@ pub fn parse(line: &str, vocabulary: &Vocabulary<'_>) -> Result<Command, String>
             Ok(match kind {
                 Arg::Context => Command::Context(value.to_string()),
                 Arg::Model => Command::Model(value.to_string()),
+                Arg::Playbook => Command::Playbook(value.to_string()),
                 _ => Command::Theme(value.to_string()),
             })
         }
@@ -113,6 +124,7 @@ fn noun(kind: Arg) -> &'static str {
         Arg::Context => "context",
         Arg::Theme => "theme",
         Arg::Model => "model",
+        Arg::Playbook => "playbook",
         Arg::Time => "time",
         Arg::None => "value",
     }
@@ -153,7 +165,7 @@ mod tests {
     #[test]
     fn parses_commands_and_checks_names() {
         let (contexts, themes) = vocab();
-        let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[] };
+        let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[], playbooks: &[] };
         assert_eq!(parse("fleet", &v), Ok(Command::Fleet));
         assert_eq!(parse("registry", &v), Ok(Command::Registry));
         assert_eq!(parse(" q ", &v), Ok(Command::Quit));
@@ -169,9 +181,23 @@ mod tests {
     }
 
     #[test]
+    fn playbooks_by_view_and_by_name() {
+        let names = vec!["rollback".to_string(), "traffic-shift".to_string()];
+        let v = Vocabulary { contexts: &[], themes: &[], models: &[], playbooks: &names };
+        assert_eq!(parse("playbooks", &v), Ok(Command::Playbooks));
+        assert_eq!(parse("playbook rollback", &v), Ok(Command::Playbook("rollback".into())));
+        assert_eq!(
+            parse("playbook rolback", &v),
+            Err("no playbook named `rolback` (did you mean rollback?); known: rollback, traffic-shift".into())
+        );
+        assert_eq!(completions("playbook t", &v), ["playbook traffic-shift"]);
+        assert_eq!(completions("playbooks", &v), ["playbooks"]);
+    }
+
+    #[test]
     fn completes_commands_then_their_arguments() {
         let (contexts, themes) = vocab();
-        let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[] };
+        let v = Vocabulary { contexts: &contexts, themes: &themes, models: &[], playbooks: &[] };
         assert_eq!(completions("fl", &v), ["fleet"]);
         assert_eq!(completions("reg", &v), ["registry"]);
         assert_eq!(completions("c", &v), ["ctx ", "context "]);

@@ -36,7 +36,9 @@ pub const STACKS: &[&[Mode]] = &[
     &[Mode::Fleet, Mode::Table, Mode::Global],
     &[Mode::Alerts, Mode::Table, Mode::Global],
     &[Mode::Model, Mode::Global],
+    &[Mode::Playbook, Mode::Table, Mode::Global],
     &[Mode::Help, Mode::Global],
+    &[Mode::Form],
     &[Mode::Prompt],
 ];
 

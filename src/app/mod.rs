@@ -6,6 +6,7 @@ pub mod command;
 pub mod fleet_table;
 pub mod gate;
 pub mod keymap;
+pub mod playbooks;
 pub mod run;
 pub mod state;
 pub mod update;

@@ -10,6 +10,7 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::app::playbooks::Playbooks;
 use crate::app::state::AppState;
 use crate::app::update::{self, Effect, Msg};
 use crate::changes;
@@ -26,12 +27,20 @@ use crate::collect::slo::SloPlan;
 use crate::core::model_detail::ModelDetail;
 use crate::core::registry::RegisteredModel;
 use crate::core::slo::{SloDefinition, SloEntry, SloSeries};
+use crate::playbook::audit::actor_name;
+use crate::playbook::backends::Backends;
+use crate::playbook::plan::{Plan, plan};
+use crate::playbook::run::{LEASE, RunEvent, RunOptions, new_run_id, run as run_playbook};
 use crate::sources::ModelQuery;
+use tokio::sync::mpsc;
 
 /// Resize events come in bursts while a window is dragged: draw once it settles.
 const RESIZE_SETTLE: Duration = Duration::from_millis(40);
 /// How long one fetch may take before it counts as failed.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events of a playbook run waiting for the console: a run sends a few per
+/// step, so this is room for a whole run while a slow terminal catches up.
+const RUN_EVENTS: usize = 64;
 
 /// What a session did, logged when it ends (the redraw benchmark reads it).
 #[derive(Debug, Default)]
@@ -43,19 +52,28 @@ pub struct SessionStats {
 }
 
 pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, Failure> {
-    let context = setup.initial_context()?;
+    let mut context = setup.initial_context()?;
     let sources = setup.sources(&context)?;
     let theme = setup.theme(&setup.theme_name())?;
     let keymap = Arc::new(setup.keymap()?);
     let session = setup.session(&context, &sources);
     let mut state = AppState::new(session, theme, setup.glyphs(), keymap, sources.metrics.name());
-    let mut live = Live::start(sources, &context, setup.at, setup.slo_plan(&context)?);
+    // Loaded once: a broken playbook file is shown in the view, not fatal.
+    state.playbooks = Playbooks::new(setup.playbooks().map(|l| l.playbooks).map_err(|e| e.message));
+    let backends = setup.backends_for(&context, &sources);
+    let mut live = Live::start(sources, backends, &context, setup.at, setup.slo_plan(&context)?);
     state.alerts.source_name = live.alerts_name.clone();
     state.registry.source_name = live.registry_name.clone();
     let audit = setup.audit_log();
     // Results of changes carried out in the background; a change is rare and
     // the operator waits for each, so a small bound is plenty.
     let (changes_done, mut change_results) = tokio::sync::mpsc::channel::<Result<String, String>>(4);
+    // Plans come back one per request; the operator waits for each.
+    let (plans_done, mut plans) = mpsc::channel::<(u64, Result<Plan, Vec<String>>)>(4);
+    // The run under way: its events, in order (a full channel holds the
+    // runner back, except for progress lines, which it may drop).
+    let mut run_events: Option<mpsc::Receiver<RunEvent>> = None;
+    let actor = actor_name();
 
     let mut guard = TerminalGuard::enter().map_err(|e| Failure::usage(format!("cannot open the terminal: {e}")))?;
     let size = guard.terminal.size().map_err(io_failure)?;
@@ -132,6 +150,16 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                 Some(feed) => Msg::Registry(feed),
                 None => continue,
             },
+            planned = plans.recv() => match planned {
+                Some((ticket, result)) => Msg::Planned { ticket, result: Box::new(result) },
+                None => continue,
+            },
+            event = next_run_event(run_events.as_mut()) => {
+                if event.is_none() {
+                    run_events = None;
+                }
+                Msg::Run(event)
+            }
             result = change_results.recv() => match result {
                 Some(result) => {
                     if let Some(alerts) = &live.alerts {
@@ -201,9 +229,40 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
                     let _ = done.send(result).await;
                 });
             }
+            Some(Effect::Plan(ask)) => {
+                let backends = live.backends.clone();
+                let done = plans_done.clone();
+                let request = ask.request(actor.clone());
+                tokio::spawn(async move {
+                    let result = plan(&ask.playbook, &request, &backends).await;
+                    let _ = done.send((ask.ticket, result)).await;
+                });
+            }
+            Some(Effect::RunPlaybook(ask)) => {
+                let options = RunOptions {
+                    // The gate's answer now, not the one from when the plan was shown.
+                    read_only: setup.read_only_reason(&context),
+                    confirmed: ask.confirmed,
+                    reason: ask.reason.clone(),
+                    actor: actor.clone(),
+                    run_id: new_run_id(),
+                    lease: LEASE,
+                };
+                let (events, receiver) = mpsc::channel(RUN_EVENTS);
+                run_events = Some(receiver);
+                let backends = live.backends.clone();
+                let run_id = options.run_id.clone();
+                tokio::spawn(async move {
+                    let report = run_playbook(&ask.plan, &backends, &options, Some(&events)).await;
+                    tracing::info!(run = %report.run_id, outcome = ?report.outcome, "playbook run ended");
+                });
+                update::update(&mut state, Msg::RunStarted { run_id, actor: actor.clone() });
+            }
             Some(Effect::SwitchContext(name)) => match switch_context(&setup, &name) {
-                Ok((session, new_live)) => {
+                Ok((new_context, session, new_live)) => {
+                    context = new_context;
                     live = new_live;
+                    state.playbooks.context_changed();
                     state.model_view = None;
                     state.view = crate::app::state::View::Fleet;
                     state.previous_views.clear();
@@ -242,6 +301,8 @@ pub async fn run(setup: Setup, process_start: Instant) -> Result<SessionStats, F
 /// The sources of one context, their collectors, and what changes go to.
 struct Live {
     sources: Sources,
+    /// What playbooks act on: the same registry and gateway as `sources`.
+    backends: Backends,
     refresh: Duration,
     /// `None`: live; `Some`: every collector describes this past instant.
     at: Option<DateTime<Utc>>,
@@ -283,7 +344,13 @@ fn spawn_slo(sources: &Sources, plan: &SloPlan, schedule: Schedule) -> Collector
 }
 
 impl Live {
-    fn start(sources: Sources, context: &Context, at: Option<DateTime<Utc>>, slo_plan: SloPlan) -> Live {
+    fn start(
+        sources: Sources,
+        backends: Backends,
+        context: &Context,
+        at: Option<DateTime<Utc>>,
+        slo_plan: SloPlan,
+    ) -> Live {
         let schedule = Schedule { refresh: context.refresh, at, timeout: FETCH_TIMEOUT };
         let source_name = sources.metrics.name();
         let fleet = collect::spawn_fleet(Arc::clone(&sources.metrics), schedule);
@@ -312,6 +379,7 @@ impl Live {
             model: None,
             model_feed: None,
             sources,
+            backends,
         }
     }
 
@@ -392,11 +460,22 @@ async fn changed_or_pending<T: Clone>(
     }
 }
 
-fn switch_context(setup: &Setup, name: &str) -> Result<(crate::app::state::Session, Live), Failure> {
+fn switch_context(setup: &Setup, name: &str) -> Result<(Context, crate::app::state::Session, Live), Failure> {
     let context = setup.context(Some(name))?;
     let sources = setup.sources(&context)?;
     let plan = setup.slo_plan(&context)?;
-    Ok((setup.session(&context, &sources), Live::start(sources, &context, setup.at, plan)))
+    let session = setup.session(&context, &sources);
+    let backends = setup.backends_for(&context, &sources);
+    let live = Live::start(sources, backends, &context, setup.at, plan);
+    Ok((context, session, live))
+}
+
+/// The next event of the run under way; never resolves when there is none.
+async fn next_run_event(events: Option<&mut mpsc::Receiver<RunEvent>>) -> Option<RunEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -11,6 +11,7 @@ use ratatui_textarea::TextArea;
 use crate::app::change::{Change, Draft};
 use crate::app::fleet_table::{self, Filter, Sort};
 use crate::app::keymap::Keymap;
+use crate::app::playbooks::Playbooks;
 use crate::collect::Feed;
 use crate::core::alerts::AlertEntry;
 use crate::core::fleet::FleetMetrics;
@@ -55,6 +56,7 @@ pub enum View {
     Slo,
     SloDetail,
     Registry,
+    Playbooks,
 }
 
 impl View {
@@ -66,6 +68,7 @@ impl View {
             View::Slo => "slo",
             View::SloDetail => "slo detail",
             View::Registry => "registry",
+            View::Playbooks => "playbooks",
         }
     }
 }
@@ -313,6 +316,8 @@ pub struct AppState {
     pub registry_table: TableCursor,
     /// The model being looked at, its range and its data.
     pub model_view: Option<ModelView>,
+    /// The playbooks view: its stage, the plan on screen, the run.
+    pub playbooks: Playbooks,
     pub view: View,
     /// Views to return to with `back`, most recent last.
     pub previous_views: Vec<View>,
@@ -342,6 +347,7 @@ impl AppState {
             alerts: Feed::empty(String::new()),
             alerts_table: TableCursor::default(),
             model_view: None,
+            playbooks: Playbooks::new(Ok(Vec::new())),
             slo: Feed::empty(String::new()),
             slo_table: TableCursor::default(),
             slo_detail: None,

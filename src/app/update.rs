@@ -9,10 +9,13 @@ use crate::app::action::{Action, Mode};
 use crate::app::change::{self, Change, Draft};
 use crate::app::command::{self, Command, Vocabulary};
 use crate::app::fleet_table::Filter;
+use crate::app::playbooks::{self, PlanAsk, RunAsk};
 use crate::app::state::{AppState, Flash, Freshness, ModelView, Prompt, PromptKind, View};
 use crate::collect::Feed;
 use crate::core::fleet::FleetMetrics;
 use crate::core::model_detail::ModelDetail;
+use crate::playbook::plan::Plan;
+use crate::playbook::run::RunEvent;
 use crate::sources::AlertsSnapshot;
 use crate::ui::layout;
 use crate::ui::theme::Theme;
@@ -38,6 +41,19 @@ pub enum Msg {
     ThemeLoaded(Result<Theme, String>),
     /// Something the runner tried failed (e.g. switching context): say so.
     Error(String),
+    /// A plan the runner made for the playbooks view (matched by its ticket).
+    Planned {
+        ticket: u64,
+        result: Box<Result<Plan, Vec<String>>>,
+    },
+    /// The runner started a playbook run under this id, for this actor.
+    RunStarted {
+        run_id: String,
+        actor: String,
+    },
+    /// One event of the playbook run under way; `None` when its channel
+    /// closed (the run's task is gone).
+    Run(Option<RunEvent>),
 }
 
 /// Work for the runner: things that touch the world outside the state.
@@ -59,6 +75,11 @@ pub enum Effect {
     WatchSlo(crate::core::slo::SloDefinition),
     /// Move every view to a past instant, or back to live with `None`.
     TimeTravel(Option<DateTime<Utc>>),
+    /// Make a playbook's plan (reads only) and send it back as `Msg::Planned`.
+    Plan(Box<PlanAsk>),
+    /// Run a plan (already past the typed confirmation and the re-plan),
+    /// its events coming back as `Msg::Run`.
+    RunPlaybook(Box<RunAsk>),
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -68,13 +89,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn redraw() -> Self {
+    pub(crate) fn redraw() -> Self {
         Outcome { redraw: true, effect: None }
     }
-    fn effect(effect: Effect) -> Self {
+    pub(crate) fn effect(effect: Effect) -> Self {
         Outcome { redraw: true, effect: Some(effect) }
     }
-    fn nothing() -> Self {
+    pub(crate) fn nothing() -> Self {
         Outcome::default()
     }
 }
@@ -143,6 +164,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Outcome {
             state.flash = Some(Flash { text: e, is_error: true });
             Outcome::redraw()
         }
+        Msg::Planned { ticket, result } => playbooks::planned(state, ticket, *result),
+        Msg::RunStarted { run_id, actor } => playbooks::run_started(state, run_id, actor),
+        Msg::Run(event) => playbooks::run_event(state, event),
     }
 }
 
@@ -152,6 +176,8 @@ pub fn active_modes(state: &AppState) -> &'static [Mode] {
         &[Mode::Prompt]
     } else if state.help_open {
         &[Mode::Help, Mode::Global]
+    } else if state.view == View::Playbooks && state.playbooks.typing() {
+        &[Mode::Form]
     } else {
         view_modes(state.view)
     }
@@ -165,6 +191,7 @@ pub fn view_modes(view: View) -> &'static [Mode] {
         View::Model => &[Mode::Model, Mode::Global],
         View::Slo | View::Registry => &[Mode::Table, Mode::Global],
         View::SloDetail => &[Mode::Global],
+        View::Playbooks => &[Mode::Playbook, Mode::Table, Mode::Global],
     }
 }
 
@@ -180,16 +207,54 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Outcome {
     if state.prompt.is_some() {
         return on_prompt_key(state, key);
     }
-    match state.keymap.action(active_modes(state), &key) {
+    if state.view == View::Playbooks && state.playbooks.typing() && !state.help_open {
+        return playbooks::on_form_key(state, key);
+    }
+    let action = state.keymap.action(active_modes(state), &key);
+    // Quitting during a run asks once: any other key takes the question back
+    // (`:` too would, but then `:q` could never be answered with `:q`).
+    if !matches!(action, Some(Action::Quit | Action::CommandLine)) {
+        state.playbooks.quit_asked = false;
+    }
+    match action {
         Some(action) => on_action(state, action),
         None => Outcome { redraw: had_flash, effect: None },
     }
 }
 
+/// `q` and `:q`. While a playbook run is under way the first one asks:
+/// quitting stops the run wherever it is (its registry lease lapses after
+/// 15 minutes, the audit log shows where it stopped). Ctrl-C and SIGTERM
+/// still quit at once, as they always do.
+fn quit(state: &mut AppState) -> Outcome {
+    if state.playbooks.running() && !state.playbooks.quit_asked {
+        state.playbooks.quit_asked = true;
+        let what = state.playbooks.run.as_ref().map_or_else(String::new, |r| r.plan.playbook.clone());
+        state.flash =
+            Some(Flash { text: format!("{what} is running: q again quits and stops it mid-way"), is_error: true });
+        return Outcome::redraw();
+    }
+    Outcome::effect(Effect::Quit)
+}
+
 pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
     let page = layout::fleet_body_rows(state.height).max(1);
+    if state.view == View::Playbooks
+        && !state.help_open
+        && let Some(outcome) = playbooks::on_action(state, action)
+    {
+        return outcome;
+    }
     match action {
-        Action::Quit => Outcome::effect(Effect::Quit),
+        Action::Quit => quit(state),
+        Action::Playbooks => {
+            let model = playbooks::model_in_view(state);
+            playbooks::open(state, model)
+        }
+        // Only the plan screen runs (handled above); elsewhere r means nothing.
+        Action::RunPlaybook => Outcome::nothing(),
+        // Form keys arrive through `playbooks::on_form_key`.
+        Action::NextField | Action::PreviousField | Action::SubmitForm | Action::CancelForm => Outcome::nothing(),
         Action::Suspend => Outcome::effect(Effect::Suspend),
         Action::Refresh => {
             state.flash = Some(Flash { text: "refreshing…".into(), is_error: false });
@@ -245,7 +310,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Outcome {
                 View::Fleet => state.fleet.selected_model().map(str::to_owned),
                 View::Alerts => selected_alert(state).and_then(|a| a.model),
                 View::SloDetail => state.slo_detail.as_ref().map(|d| d.definition.model.clone()),
-                View::Slo | View::Model | View::Registry => None,
+                View::Slo | View::Model | View::Registry | View::Playbooks => None,
             };
             match model {
                 Some(model) => open_model(state, &model),
@@ -368,7 +433,7 @@ pub fn open_model(state: &mut AppState, model: &str) -> Outcome {
     Outcome::effect(Effect::WatchModel { model: view.model.clone(), range: view.range() })
 }
 
-fn go_back(state: &mut AppState) -> Outcome {
+pub(crate) fn go_back(state: &mut AppState) -> Outcome {
     match state.previous_views.pop() {
         Some(view) => {
             state.view = view;
@@ -554,8 +619,13 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
                 state.command_history.push(text.clone());
             }
             let models = state.model_names();
-            let vocabulary =
-                Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes, models: &models };
+            let names = state.playbooks.names();
+            let vocabulary = Vocabulary {
+                contexts: &state.session.contexts,
+                themes: &state.session.themes,
+                models: &models,
+                playbooks: &names,
+            };
             match command::parse(&text, &vocabulary) {
                 Ok(Command::Fleet) => {
                     open_view(state, View::Fleet);
@@ -572,6 +642,11 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
                 Ok(Command::Registry) => {
                     open_view(state, View::Registry);
                     Outcome::redraw()
+                }
+                Ok(Command::Playbooks) => playbooks::open(state, None),
+                Ok(Command::Playbook(name)) => {
+                    let model = playbooks::model_in_view(state);
+                    playbooks::open_playbook(state, &name, model)
                 }
                 Ok(Command::Model(name)) => open_model(state, &name),
                 Ok(Command::At(text)) => {
@@ -590,7 +665,7 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
                     state.help_open = true;
                     Outcome::redraw()
                 }
-                Ok(Command::Quit) => Outcome::effect(Effect::Quit),
+                Ok(Command::Quit) => quit(state),
                 Ok(Command::Context(name)) => Outcome::effect(Effect::SwitchContext(name)),
                 Ok(Command::Theme(name)) => Outcome::effect(Effect::LoadTheme(name)),
                 Err(message) => {
@@ -604,7 +679,13 @@ fn submit_prompt(state: &mut AppState) -> Outcome {
 
 fn complete(state: &mut AppState) {
     let models = state.model_names();
-    let vocabulary = Vocabulary { contexts: &state.session.contexts, themes: &state.session.themes, models: &models };
+    let names = state.playbooks.names();
+    let vocabulary = Vocabulary {
+        contexts: &state.session.contexts,
+        themes: &state.session.themes,
+        models: &models,
+        playbooks: &names,
+    };
     let Some(prompt) = state.prompt.as_mut() else { return };
     if prompt.kind != PromptKind::Command {
         return;

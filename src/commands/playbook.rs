@@ -1,7 +1,6 @@
 //! `vigil playbook list | plan | run`: the playbook engine from a shell.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -10,12 +9,10 @@ use crate::cli::{Format, PlaybookArgs, PlaybookCommand, PlaybookRunArgs};
 use crate::commands::tables::{self, Align};
 use crate::core::sanitize::sanitize;
 use crate::launch::{Failure, Setup};
-use crate::playbook::plan::{Plan, PlanRequest, PlannedStep, StepState, plan};
-use crate::playbook::run::{Phase, RunEvent, RunOptions, RunOutcome, StepOutcome, new_run_id, run as run_plan};
+use crate::playbook::audit::actor_name;
+use crate::playbook::plan::{Plan, PlanRequest, PlannedStep, StepState, plan, same_targets};
+use crate::playbook::run::{LEASE, Phase, RunEvent, RunOptions, RunOutcome, StepOutcome, new_run_id, run as run_plan};
 use crate::playbook::spec::{ParamDefault, Playbook};
-
-/// How long a registry lease outlives a run that died without releasing it.
-const LEASE: Duration = Duration::from_secs(15 * 60);
 
 pub async fn run(setup: &Setup, command: &PlaybookCommand) -> Result<u8, Failure> {
     match command {
@@ -123,17 +120,6 @@ async fn make_plan(
     Ok((plan, backends))
 }
 
-/// The actor as recorded: `VIGIL_ACTOR` when set, else the login name.
-fn actor_name() -> String {
-    let actor = crate::playbook::audit::actor();
-    actor
-        .get("declared")
-        .and_then(Value::as_str)
-        .or_else(|| actor.get("os_user").and_then(Value::as_str))
-        .unwrap_or("unknown")
-        .to_string()
-}
-
 async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failure> {
     let interactive = std::io::stdin().is_terminal();
     if !args.yes && !interactive {
@@ -195,24 +181,6 @@ async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failur
     drop(tx);
     let _ = printer.await;
     Ok(if report.succeeded() { 0 } else { 1 })
-}
-
-/// Whether two plans change the same things from the same states.
-fn same_targets(shown: &Plan, now: &Plan) -> Result<(), String> {
-    for (a, b) in shown.steps.iter().zip(&now.steps) {
-        if let (StepState::Change { current: ca, target: ta, .. }, StepState::Change { current: cb, target: tb, .. }) =
-            (&a.state, &b.state)
-            && (ca != cb || ta != tb)
-        {
-            return Err(format!(
-                "{} changed while you were confirming: it was {} → {ta}, it is now {} → {tb}",
-                a.id,
-                ca.as_deref().unwrap_or("unset"),
-                cb.as_deref().unwrap_or("unset")
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn prompt(text: &str) -> Result<String, Failure> {

@@ -44,6 +44,18 @@ pub fn actor() -> Value {
     json!({ "os_user": sanitize(&user), "declared": declared.map(|d| sanitize(&d).into_owned()) })
 }
 
+/// The actor as one name (plans' `{{actor}}`, run options, locks):
+/// `VIGIL_ACTOR` when set, else the login name.
+pub fn actor_name() -> String {
+    let actor = actor();
+    actor
+        .get("declared")
+        .and_then(Value::as_str)
+        .or_else(|| actor.get("os_user").and_then(Value::as_str))
+        .unwrap_or("unknown")
+        .to_string()
+}
+
 /// The hash of a record: SHA-256 over its canonical JSON (keys sorted, no
 /// `hash` field), as lowercase hex.
 pub fn record_hash(record: &Map<String, Value>) -> String {

@@ -515,6 +515,26 @@ pub async fn plan(playbook: &Playbook, request: &PlanRequest, backends: &Backend
     Ok(plan)
 }
 
+/// Whether two plans change the same things from the same states: the rule
+/// a plan shown to the operator is checked by against one made just before
+/// it runs (the operator confirmed what they saw, not what is there now).
+pub fn same_targets(shown: &Plan, now: &Plan) -> Result<(), String> {
+    for (a, b) in shown.steps.iter().zip(&now.steps) {
+        if let (StepState::Change { current: ca, target: ta, .. }, StepState::Change { current: cb, target: tb, .. }) =
+            (&a.state, &b.state)
+            && (ca != cb || ta != tb)
+        {
+            return Err(format!(
+                "{} changed while you were confirming: it was {} → {ta}, it is now {} → {tb}",
+                a.id,
+                ca.as_deref().unwrap_or("unset"),
+                cb.as_deref().unwrap_or("unset")
+            ));
+        }
+    }
+    Ok(())
+}
+
 struct Derived {
     value: String,
     origin: String,

@@ -14,6 +14,9 @@ use super::lock::{self, Holder};
 use super::plan::{FreshReads, Plan, PlannedStep, Request, StepState, observe};
 use super::steps::{self, StepContext};
 
+/// How long a registry lease outlives a run that died without releasing it.
+pub const LEASE: Duration = Duration::from_secs(15 * 60);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
     /// The gate's answer for this session (`Some(reason)` = read-only).

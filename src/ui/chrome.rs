@@ -107,6 +107,7 @@ pub fn title(frame: &mut Frame, state: &AppState, area: Rect) {
         View::Slo => slo_title(frame, state, area),
         View::SloDetail => slo_detail_title(frame, state, area),
         View::Registry => registry_title(frame, state, area),
+        View::Playbooks => crate::ui::views::playbooks::title(frame, state, area),
     }
 }
 
@@ -356,6 +357,7 @@ pub fn footer(frame: &mut Frame, state: &AppState, area: Rect) {
                 (Action::PreviousView, "back"),
                 (Action::CommandLine, "command"),
             ],
+            View::Playbooks => crate::ui::views::playbooks::footer_actions(state),
         }
     };
     let mut spans = vec![Span::styled(" ", theme.footer)];

@@ -15,6 +15,13 @@ pub struct Glyphs {
     pub separator: &'static str,
     pub ellipsis: &'static str,
     pub dash: &'static str,
+    /// A playbook step waiting its turn, running, already in the target
+    /// state, skipped; and the field being typed in.
+    pub pending: &'static str,
+    pub running: &'static str,
+    pub satisfied: &'static str,
+    pub skipped: &'static str,
+    pub focus: &'static str,
     /// Sparkline levels, lowest first.
     pub ramp: &'static [char],
 }
@@ -31,6 +38,11 @@ impl Glyphs {
         separator: "│",
         ellipsis: "…",
         dash: "—",
+        pending: "·",
+        running: "…",
+        satisfied: "=",
+        skipped: "↷",
+        focus: "▸",
         ramp: &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'],
     };
 
@@ -45,6 +57,11 @@ impl Glyphs {
         separator: "|",
         ellipsis: "~",
         dash: "-",
+        pending: ".",
+        running: "~",
+        satisfied: "=",
+        skipped: ">",
+        focus: ">",
         ramp: &['_', '.', ':', '-', '=', '+', '*', '#'],
     };
 
@@ -69,6 +86,7 @@ impl Glyphs {
                 '↑' => out.push_str("up"),
                 '↓' => out.push_str("down"),
                 '│' => out.push('|'),
+                '→' => out.push_str("->"),
                 c if c.is_ascii() => out.push(c),
                 _ => out.push('?'),
             }
@@ -112,6 +130,7 @@ mod tests {
     #[test]
     fn ascii_text_replaces_the_marks_the_views_use() {
         assert_eq!(Glyphs::ASCII.text("live · 10:00 — v8 errors 12% ≥ 5%…"), "live - 10:00 - v8 errors 12% >= 5%...");
+        assert_eq!(Glyphs::ASCII.text("champion: 10 → 9"), "champion: 10 -> 9");
         assert_eq!(Glyphs::ASCII.text("modèle"), "mod?le");
         assert_eq!(Glyphs::UNICODE.text("a · b"), "a · b");
     }

@@ -20,6 +20,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         View::Slo => views::slo::render(frame, state, areas.body),
         View::SloDetail => views::slo_detail::render(frame, state, areas.body),
         View::Registry => views::registry::render(frame, state, areas.body),
+        View::Playbooks => views::playbooks::render(frame, state, areas.body),
     }
     if state.draft.is_some() || state.confirming.is_some() {
         views::confirm::render(frame, state, areas.body);

@@ -137,3 +137,29 @@ pub fn with_registry(state: &mut AppState, scenario: Scenario, models: usize) {
     feed.attempts = 1;
     state.apply_registry(feed);
 }
+
+/// What a playbook acts on in the lab at the fixed instant: the registry,
+/// a gateway whose clock stands at that instant and the metrics, all over
+/// one simulator (as in `vigil demo`), recording and locking under `dir`.
+pub fn lab_backends(dir: &Path, models: usize) -> vigil::playbook::backends::Backends {
+    let now = fixed_now();
+    let simulator =
+        Arc::new(Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models, anchor: now }));
+    vigil::playbook::backends::Backends {
+        context: "demo".into(),
+        registry: Some(Arc::new(vigil::lab::LabRegistry::new(&simulator))),
+        traffic: Some(Arc::new(vigil::lab::LabTraffic::with_clock(Arc::clone(&simulator), Arc::new(fixed_now)))),
+        metrics: Some(Arc::new(vigil::lab::LabSource::new(simulator))),
+        prometheus: None,
+        alertmanager: None,
+        model_label: "model".into(),
+        audit: vigil::playbook::audit::AuditLog::new(dir.join("audit.jsonl")),
+        locks_dir: dir.join("locks"),
+    }
+}
+
+/// The shipped playbooks in the console, as `vigil` loads them at start.
+pub fn with_playbooks(state: &mut AppState) {
+    let library = vigil::playbook::library::Library::load(None).expect("the shipped playbooks load");
+    state.playbooks = vigil::app::playbooks::Playbooks::new(Ok(library.playbooks));
+}

@@ -5,6 +5,7 @@ pub mod confirm;
 pub mod fleet;
 pub mod help;
 pub mod model;
+pub mod playbooks;
 pub mod registry;
 pub mod slo;
 pub mod slo_detail;
