@@ -591,7 +591,9 @@ async fn derived_version(
         let from = last.get("from").and_then(Value::as_str).unwrap_or("?");
         let by = last.get("by").and_then(Value::as_str).unwrap_or("someone");
         let playbook = last.get("playbook").and_then(Value::as_str).unwrap_or("a playbook");
-        let ago = duration::format(Duration::from_secs(age.as_secs().max(1)));
+        // Whole minutes once past one: "2m ago" reads better than "2m7s ago".
+        let secs = age.as_secs().max(1);
+        let ago = duration::format(Duration::from_secs(if secs >= 60 { secs / 60 * 60 } else { secs }));
         let text = sanitize(&format!(
             "{alias} of {model_name} was moved {from} → {current} {ago} ago by {by} ({playbook}); this goes one further: {current} → {value}"
         ))
