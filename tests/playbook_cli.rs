@@ -117,6 +117,7 @@ fn run_with_yes_rolls_back_and_read_only_refuses() {
     let records = audit(&home);
     assert_eq!(records.last().unwrap()["result"], "ok");
     assert!(records.iter().all(|r| r["actor"]["declared"] == "alice"));
+    vigil(&home).args(["audit", "list", "--last", "1"]).assert().success().stdout(predicate::str::contains(" alice ("));
 
     vigil(&home)
         .args(DEMO)

@@ -52,7 +52,7 @@ pub fn run(setup: &Setup, command: &AuditCommand) -> Result<u8, Failure> {
                             vec![
                                 text(&r["seq"]),
                                 text(&r["ts"]),
-                                text(&r["actor"]["os_user"]),
+                                who(&r["actor"]),
                                 text(&r["context"]),
                                 text(&r["step"]),
                                 text(&r["result"]),
@@ -74,5 +74,14 @@ pub fn run(setup: &Setup, command: &AuditCommand) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+    }
+}
+
+/// The login that acted, with the name it declared (`VIGIL_ACTOR`) when that differs.
+fn who(actor: &serde_json::Value) -> String {
+    let user = actor["os_user"].as_str().unwrap_or("unknown");
+    match actor["declared"].as_str() {
+        Some(declared) if declared != user => format!("{declared} ({user})"),
+        _ => user.to_string(),
     }
 }
