@@ -1,4 +1,4 @@
-//! Playbooks against real servers: an MLflow registry, `vigil lab serve`
+//! Playbooks against real servers: an MLflow registry, an Alertmanager, `vigil lab serve`
 //! (the bad-deploy scenario, with its traffic gateway) scraped every second
 //! by a real Prometheus, and the vigil binary run as an operator runs it.
 
@@ -227,4 +227,47 @@ fn failed_verification_compensates_and_one_of_two_concurrent_runs_proceeds() {
     let has_lock =
         tags["registered_model"]["tags"].as_array().is_some_and(|t| t.iter().any(|t| t["key"] == "vigil.lock"));
     assert!(!has_lock, "the lease is released: {tags}");
+}
+
+#[test]
+fn silence_model_alerts_creates_one_silence_in_a_real_alertmanager() {
+    let alertmanager = support::services::Alertmanager::start();
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/vigil");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Planning and silencing need no metrics: Prometheus is never asked.
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[contexts.prod]\nprometheus = {{ url = \"http://127.0.0.1:9\" }}\nalertmanager = {{ url = \"{}\" }}\n",
+            alertmanager.url()
+        ),
+    )
+    .unwrap();
+    let reason = "known issue INC-7; \"quoted\" $(id)";
+    let out = vigil(
+        home.path(),
+        &[
+            "playbook",
+            "run",
+            "silence-model-alerts",
+            "-p",
+            "model=fraud-detector",
+            "-p",
+            "duration=30m",
+            "--yes",
+            "--reason",
+            reason,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let silences: Value = http().get(format!("{}/api/v2/silences", alertmanager.url())).send().unwrap().json().unwrap();
+    let silences = silences.as_array().unwrap();
+    assert_eq!(silences.len(), 1, "{silences:?}");
+    let s = &silences[0];
+    assert_eq!(s["status"]["state"], "active");
+    assert_eq!(s["matchers"][0]["name"], "model");
+    assert_eq!(s["matchers"][0]["value"], "fraud-detector");
+    assert_eq!(s["comment"], format!("{reason} (vigil, alice)"));
+    assert!(s["createdBy"].as_str().unwrap().contains("vigil playbook silence-model-alerts"), "{s}");
 }
