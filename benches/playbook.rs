@@ -32,6 +32,8 @@ fn lab_backends(dir: &std::path::Path) -> Backends {
         model_label: "model".into(),
         audit: AuditLog::new(dir.join("audit.jsonl")),
         locks_dir: dir.join("locks"),
+        read_only: None,
+        others: Default::default(),
     }
 }
 

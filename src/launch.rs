@@ -286,6 +286,26 @@ impl Setup {
     /// so a run changes the very registry and gateway its views are reading
     /// (the demo's simulator is one per `sources` call).
     pub fn backends_for(&self, context: &Context, sources: &Sources) -> crate::playbook::backends::Backends {
+        let mut backends = self.backends_of_one(context, sources);
+        // Every other configured context, for steps that name one; setting
+        // one up only builds clients, nothing is asked of a server yet.
+        backends.others = self
+            .config
+            .contexts
+            .values()
+            .filter(|other| other.name != context.name)
+            .map(|other| {
+                let built = self
+                    .context(Some(&other.name))
+                    .and_then(|c| Ok(self.backends_of_one(&c, &self.sources(&c)?)))
+                    .map_err(|f| f.to_string());
+                (other.name.clone(), built)
+            })
+            .collect();
+        backends
+    }
+
+    fn backends_of_one(&self, context: &Context, sources: &Sources) -> crate::playbook::backends::Backends {
         crate::playbook::backends::Backends {
             context: context.name.clone(),
             registry: sources.registry.clone(),
@@ -296,6 +316,8 @@ impl Setup {
             model_label: sources.model_label.clone(),
             audit: self.audit_log(),
             locks_dir: self.paths.state_dir.join("locks"),
+            read_only: self.read_only_reason(context),
+            others: Default::default(),
         }
     }
 

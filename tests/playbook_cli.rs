@@ -386,3 +386,43 @@ fn a_read_only_context_refuses_unless_write_is_given_and_global_read_only_always
         .code(1)
         .stdout(predicate::str::contains("refused: read-only (read_only in the config)"));
 }
+
+#[test]
+fn promote_from_a_staging_context_to_a_production_one() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/vigil");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "default_context = \"staging\"\n[contexts.staging]\nlab = { scenario = \"calm\" }\n\
+         [contexts.prod]\nread_only = true\nlab = { scenario = \"calm\" }\n",
+    )
+    .unwrap();
+    let args = [
+        "playbook",
+        "run",
+        "promote",
+        "-p",
+        "model=ad-ctr-predictor",
+        "-p",
+        "to_context=prod",
+        "-p",
+        "max_error_ratio=0.5",
+    ];
+    vigil(&home)
+        .args(args)
+        .args(["--yes", "--reason", "validated in staging"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("[in prod] demo registry"))
+        .stdout(predicate::str::contains(
+            "refused: read-only (context prod is read-only): promote changes context prod",
+        ));
+    vigil(&home)
+        .arg("--write")
+        .args(args)
+        .args(["--yes", "--reason", "validated in staging"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("champion in prod promoted 6 → 7 (from challenger in staging)"));
+}

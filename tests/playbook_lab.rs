@@ -36,6 +36,8 @@ fn lab() -> Lab {
         model_label: "model".into(),
         audit: AuditLog::new(dir.path().join("audit.jsonl")),
         locks_dir: dir.path().join("locks"),
+        read_only: None,
+        others: Default::default(),
     };
     Lab { backends, _dir: dir }
 }
@@ -277,4 +279,70 @@ async fn concurrent_runs_on_one_model_exactly_one_proceeds() {
         .filter(|o| matches!(o, RunOutcome::Refused(w) if w.contains("another vigil run on this machine")))
         .count();
     assert_eq!(locked, 1, "{c:#?} {d:#?}");
+}
+
+/// A staging and a production context, each with its own lab registry
+/// (same seed, so the same version numbers), production reached as the
+/// session's other context.
+fn staging_and_prod(prod_read_only: bool) -> (Lab, Lab) {
+    let mut staging = lab();
+    let mut prod = lab();
+    prod.backends.context = "prod".into();
+    prod.backends.read_only = prod_read_only.then(|| "context prod is read-only".to_string());
+    staging.backends.context = "staging".into();
+    staging.backends.others.insert("prod".into(), Ok(prod.backends.clone()));
+    (staging, prod)
+}
+
+#[tokio::test]
+async fn promote_moves_production_in_the_other_context_after_checking_the_candidate_in_staging() {
+    let (staging, prod) = staging_and_prod(false);
+    let promote = Library::load(None).unwrap().get("promote").unwrap().clone();
+    let registry = |b: &Backends| b.registry.clone().unwrap();
+    // A model with a challenger in the lab (seed 42): the candidate.
+    let models = registry(&staging.backends).models(None).await.unwrap();
+    let model = models.iter().find(|m| m.alias("challenger").is_some()).unwrap();
+    let (name, candidate) = (model.name.clone(), model.alias("challenger").unwrap().to_string());
+    let prod_before = registry(&prod.backends).model(&name).await.unwrap().alias("champion").unwrap().to_string();
+    let staging_before = model.alias("champion").unwrap().to_string();
+
+    let request = PlanRequest {
+        given: [("model", name.as_str()), ("to_context", "prod"), ("max_error_ratio", "0.5")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        selected_model: None,
+        reason: Some("validated in staging".into()),
+        actor: "alice".into(),
+    };
+    let plan = plan(&promote, &request, &staging.backends).await.unwrap();
+    assert_eq!(value(&plan, "from_context"), "staging");
+    assert_eq!(value(&plan, "candidate"), candidate);
+    assert_eq!(plan.params.iter().find(|p| p.name == "replaced").unwrap().origin, "champion in prod now");
+    assert_eq!(plan.targets, [format!("{name} in prod")]);
+    assert!(plan.steps[0].description.starts_with("[in prod] "), "{}", plan.steps[0].description);
+    let report = run(&plan, &staging.backends, &options("promote"), None).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(registry(&prod.backends).model(&name).await.unwrap().alias("champion"), Some(candidate.as_str()));
+    assert_ne!(prod_before, candidate);
+    let staging_after = registry(&staging.backends).model(&name).await.unwrap();
+    assert_eq!(staging_after.alias("champion"), Some(staging_before.as_str()), "staging is left as it was");
+
+    // A read-only production context refuses before anything runs.
+    let (staging, prod) = staging_and_prod(true);
+    let plan = vigil::playbook::plan::plan(&promote, &request, &staging.backends).await.unwrap();
+    let report = run(&plan, &staging.backends, &options("promote-ro"), None).await;
+    assert_eq!(
+        report.outcome,
+        RunOutcome::Refused(
+            "read-only (context prod is read-only): promote changes context prod, nothing was run".into()
+        )
+    );
+    assert_eq!(registry(&prod.backends).model(&name).await.unwrap().alias("champion"), Some(prod_before.as_str()));
+    let unknown = PlanRequest {
+        given: [("model".to_string(), name.clone()), ("to_context".into(), "prdo".into())].into(),
+        ..request
+    };
+    let problems = vigil::playbook::plan::plan(&promote, &unknown, &staging.backends).await.unwrap_err();
+    assert_eq!(problems, ["parameter to_context: no context named `prdo`; known: staging, prod"]);
 }

@@ -679,6 +679,7 @@ fn run_views_follow_events_and_say_when_a_run_was_lost() {
         on_failure: Vec::new(),
         confirm: None,
         targets: vec![MODEL.into()],
+        locks: vec![("demo".into(), MODEL.into())],
         planned_at: support::fixed_now(),
     };
     state.playbooks.run = Some(vigil::app::playbooks::run_view::RunView::new(plan, "r".into()));

@@ -91,6 +91,7 @@ fn default_text(default: &Option<ParamDefault>) -> Option<String> {
         None => None,
         Some(ParamDefault::Value(v)) => Some(v.clone()),
         Some(ParamDefault::Selected) => Some("(selected model)".into()),
+        Some(ParamDefault::SessionContext) => Some("(this context)".into()),
         Some(ParamDefault::Current { alias, .. }) => Some(format!("(current {})", alias.source())),
         Some(ParamDefault::Previous { alias, .. }) => Some(format!("(previous {})", alias.source())),
     }

@@ -1,6 +1,9 @@
 //! What a playbook acts on in one context: the registry, the traffic
-//! gateway, the metrics, Prometheus, Alertmanager, and where it records.
+//! gateway, the metrics, Prometheus, Alertmanager, and where it records —
+//! and the same for the other configured contexts, which a step may name
+//! (`context = "{{to_context}}"`: promote from staging to production).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -24,9 +27,29 @@ pub struct Backends {
     /// Where per-model lock files live (one machine's operators queue here
     /// before the shared registry lease is even tried).
     pub locks_dir: PathBuf,
+    /// The gate's answer for this context (`Some(why)` = read-only).
+    pub read_only: Option<String>,
+    /// The other contexts of the config, or why one could not be set up.
+    pub others: BTreeMap<String, Result<Backends, String>>,
 }
 
 impl Backends {
+    /// The backends of context `name` (this one, or another configured one).
+    pub fn at(&self, name: &str) -> Result<&Backends, String> {
+        if name == self.context {
+            return Ok(self);
+        }
+        match self.others.get(name) {
+            Some(Ok(b)) => Ok(b),
+            Some(Err(why)) => Err(format!("context {name}: {why}")),
+            None => {
+                let mut known: Vec<&str> = vec![self.context.as_str()];
+                known.extend(self.others.keys().map(String::as_str));
+                Err(format!("no context named `{name}`; known: {}", known.join(", ")))
+            }
+        }
+    }
+
     pub fn has(&self, capability: Capability) -> bool {
         match capability {
             Capability::Registry => self.registry.is_some(),

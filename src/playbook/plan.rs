@@ -60,8 +60,10 @@ pub struct Plan {
     pub on_failure: Vec<PlannedStep>,
     /// What the operator types to confirm (the distinct `confirm` texts).
     pub confirm: Option<String>,
-    /// Models whose state the run changes: each is locked while it runs.
+    /// Models whose state the run changes, as shown (`m`, or `m in prod`).
     pub targets: Vec<String>,
+    /// The same as (context, model): each is locked while the run runs.
+    pub locks: Vec<(String, String)>,
     pub planned_at: DateTime<Utc>,
 }
 
@@ -82,6 +84,8 @@ pub struct PlannedStep {
     pub description: String,
     pub state: StepState,
     pub timeout: Duration,
+    /// The context it acts in (the plan's own unless the step names another).
+    pub context: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -364,11 +368,13 @@ struct Reads {
 
 impl Reads {
     async fn model(&mut self, backends: &Backends, name: &str) -> Result<&RegisteredModel, String> {
-        if !self.models.contains_key(name) {
+        // Two contexts may have models of one name in different registries.
+        let key = format!("{}\u{0}{name}", backends.context);
+        if !self.models.contains_key(&key) {
             let model = backends.registry()?.model(name).await.map_err(|e| e.to_string())?;
-            self.models.insert(name.to_string(), model);
+            self.models.insert(key.clone(), model);
         }
-        Ok(&self.models[name])
+        Ok(&self.models[&key])
     }
 }
 
@@ -402,6 +408,9 @@ pub async fn plan(playbook: &Playbook, request: &PlanRequest, backends: &Backend
         let resolved = match (request.given.get(&spec.name), &spec.default) {
             (Some(text), _) => Some((check_value(&spec.kind, text), "given".to_string())),
             (None, Some(ParamDefault::Value(v))) => Some((Ok(v.clone()), "default".to_string())),
+            (None, Some(ParamDefault::SessionContext)) => {
+                Some((Ok(backends.context.clone()), "this session".to_string()))
+            }
             (None, Some(ParamDefault::Selected)) => match &request.selected_model {
                 Some(m) => Some((check_value(&spec.kind, m), "selected".to_string())),
                 None => Some((Err(format!("give it with --param {}=NAME", spec.name)), String::new())),
@@ -411,6 +420,17 @@ pub async fn plan(playbook: &Playbook, request: &PlanRequest, backends: &Backend
                 None
             }
             (None, None) => Some((Err(format!("required: give it with --param {}=…", spec.name)), String::new())),
+        };
+        // A context parameter must name a context this session can reach.
+        let resolved = match resolved {
+            Some((Ok(value), origin)) if spec.kind == ParamKind::Context => Some(
+                backends
+                    .at(&value)
+                    .map(|_| value)
+                    .map(|v| (v, origin.clone()))
+                    .map_or_else(|e| (Err(e), String::new()), |(v, o)| (Ok(v), o)),
+            ),
+            other => other,
         };
         match resolved {
             Some((Ok(value), origin)) => {
@@ -426,17 +446,22 @@ pub async fn plan(playbook: &Playbook, request: &PlanRequest, backends: &Backend
             .iter()
             .copied()
             .filter(|spec| {
-                let (ParamDefault::Current { model, alias } | ParamDefault::Previous { model, alias }) =
+                let (ParamDefault::Current { model, alias, context }
+                | ParamDefault::Previous { model, alias, context }) =
                     spec.default.as_ref().expect("pending params have defaults")
                 else {
                     return false;
                 };
-                model.names().chain(alias.names()).all(|(n, _)| values.contains_key(n))
+                let context_names = context.iter().flat_map(|c| c.names());
+                model.names().chain(alias.names()).chain(context_names).all(|(n, _)| values.contains_key(n))
             })
             .collect();
         if ready.is_empty() {
-            for spec in &pending {
-                problems.push(format!("parameter {}: its default names a parameter that has no value", spec.name));
+            // When a parameter it names already failed, that problem says it all.
+            if problems.is_empty() {
+                for spec in &pending {
+                    problems.push(format!("parameter {}: its default names a parameter that has no value", spec.name));
+                }
             }
             break;
         }
@@ -479,6 +504,7 @@ pub async fn plan(playbook: &Playbook, request: &PlanRequest, backends: &Backend
         on_failure: Vec::new(),
         confirm: None,
         targets: Vec::new(),
+        locks: Vec::new(),
         planned_at: now,
     };
     let mut confirms: Vec<String> = Vec::new();
@@ -498,9 +524,14 @@ pub async fn plan(playbook: &Playbook, request: &PlanRequest, backends: &Backend
                     }
                     if spec.action.mutating()
                         && let Some(model) = step.request.target_model()
-                        && !plan.targets.iter().any(|t| t == model)
+                        && !plan.locks.iter().any(|(c, m)| *c == step.context && m == model)
                     {
-                        plan.targets.push(model.to_string());
+                        plan.locks.push((step.context.clone(), model.to_string()));
+                        plan.targets.push(if step.context == backends.context {
+                            model.to_string()
+                        } else {
+                            format!("{model} in {}", step.context)
+                        });
                     }
                     out.push(step);
                 }
@@ -549,11 +580,17 @@ async fn derived_version(
     reads: &mut Reads,
     now: DateTime<Utc>,
 ) -> Result<Derived, String> {
-    let (model_t, alias_t, previous) = match spec.default.as_ref() {
-        Some(ParamDefault::Current { model, alias }) => (model, alias, false),
-        Some(ParamDefault::Previous { model, alias }) => (model, alias, true),
+    let (model_t, alias_t, context_t, previous) = match spec.default.as_ref() {
+        Some(ParamDefault::Current { model, alias, context }) => (model, alias, context, false),
+        Some(ParamDefault::Previous { model, alias, context }) => (model, alias, context, true),
         _ => unreachable!("only derived defaults are pending"),
     };
+    let session = backends.context.clone();
+    let backends = match context_t {
+        Some(t) => backends.at(&t.render(values, Escape::Whole)?)?,
+        None => backends,
+    };
+    let place = if backends.context == session { String::new() } else { format!(" in {}", backends.context) };
     let model_name = model_t.render(values, Escape::Whole)?;
     let alias = alias_t.render(values, Escape::Whole)?;
     let model = reads.model(backends, &model_name).await?;
@@ -561,7 +598,7 @@ async fn derived_version(
     if !previous {
         return Ok(Derived {
             value: current.clone(),
-            origin: format!("{alias} now"),
+            origin: format!("{alias}{place} now"),
             warning: None,
             needs_explicit: None,
         });
@@ -611,7 +648,16 @@ async fn planned_step(
     reads: &mut Reads,
 ) -> Result<PlannedStep, String> {
     let request = resolve(spec, values)?;
-    let description = sanitize(&request.describe(backends)).into_owned();
+    let context = match &spec.context {
+        Some(t) => t.render(values, Escape::Whole)?,
+        None => backends.context.clone(),
+    };
+    let elsewhere = context != backends.context;
+    let backends = backends.at(&context)?;
+    let mut description = sanitize(&request.describe(backends)).into_owned();
+    if elsewhere {
+        description = format!("[in {}] {description}", sanitize(&context));
+    }
     let timeout = spec.timeout.unwrap_or_else(|| default_timeout(&request));
     let needs = spec.action.needs();
     let state = match needs {
@@ -624,7 +670,7 @@ async fn planned_step(
             _ => observe(&request, backends, reads).await?,
         },
     };
-    Ok(PlannedStep { id: spec.id.clone(), action: spec.action, request, description, state, timeout })
+    Ok(PlannedStep { id: spec.id.clone(), action: spec.action, request, description, state, timeout, context })
 }
 
 /// How long a step may take when its file does not say.

@@ -116,7 +116,7 @@ struct Runner<'a> {
     steps: Vec<(Phase, String, StepOutcome)>,
     audit_problem: Option<String>,
     /// For each step that changed something undoable: the request that puts it back.
-    reverse: std::collections::BTreeMap<String, Request>,
+    reverse: std::collections::BTreeMap<String, (String, Request)>,
 }
 
 /// Runs `plan`. Never panics on a failed step: the report says what happened.
@@ -159,7 +159,7 @@ fn finished_detail(outcome: &RunOutcome) -> String {
     }
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
     async fn run(&mut self) -> RunOutcome {
         let plan = self.plan;
         self.record("run", "", "started", &self.options.reason.clone());
@@ -176,6 +176,18 @@ impl Runner<'_> {
             if self.options.reason.trim().is_empty() {
                 return RunOutcome::Refused("a reason is required for a run that changes things".into());
             }
+            // A step acting in another context answers to that context's gate.
+            for step in plan.steps.iter().chain(&plan.on_failure).filter(|s| s.action.mutating()) {
+                if step.context != plan.context
+                    && let Ok(other) = self.backends.at(&step.context)
+                    && let Some(why) = &other.read_only
+                {
+                    return RunOutcome::Refused(format!(
+                        "read-only ({why}): {} changes context {}, nothing was run",
+                        step.id, step.context
+                    ));
+                }
+            }
         }
         if let Some((id, why)) = plan.steps.iter().chain(&plan.preconditions).find_map(|s| match &s.state {
             StepState::Unavailable(why) => Some((s.id.clone(), why.clone())),
@@ -183,33 +195,45 @@ impl Runner<'_> {
         }) {
             return RunOutcome::Refused(format!("{id} cannot run: {why}"));
         }
-        let mut locks = if plan.mutating && !plan.targets.is_empty() {
-            let holder = Holder {
-                run_id: &self.options.run_id,
-                actor: &self.options.actor,
-                playbook: &plan.playbook,
-                lease: self.options.lease,
-            };
-            match lock::acquire(
-                &self.backends.locks_dir,
-                &plan.context,
-                &plan.targets,
-                self.backends.registry.clone(),
-                &holder,
-            )
-            .await
-            {
-                Ok(locks) => Some(locks),
-                Err(why) => return RunOutcome::Refused(why),
+        let mut locks = Vec::new();
+        if plan.mutating
+            && let Err(why) = self.lock(&mut locks).await
+        {
+            for l in &mut locks {
+                l.release().await;
             }
-        } else {
-            None
-        };
+            return RunOutcome::Refused(why);
+        }
         let outcome = self.run_locked().await;
-        if let Some(locks) = &mut locks {
-            locks.release().await;
+        for l in &mut locks {
+            l.release().await;
         }
         outcome
+    }
+
+    /// Locks every model the run changes, each in its own context's
+    /// registry; all or nothing.
+    async fn lock(&self, held: &mut Vec<lock::Locks>) -> Result<(), String> {
+        let holder = Holder {
+            run_id: &self.options.run_id,
+            actor: &self.options.actor,
+            playbook: &self.plan.playbook,
+            lease: self.options.lease,
+        };
+        let mut contexts: Vec<&str> = self.plan.locks.iter().map(|(c, _)| c.as_str()).collect();
+        contexts.dedup();
+        for context in contexts {
+            let models: Vec<String> =
+                self.plan.locks.iter().filter(|(c, _)| c == context).map(|(_, m)| m.clone()).collect();
+            let b = self.backends.at(context)?;
+            held.push(lock::acquire(&b.locks_dir, context, &models, b.registry.clone(), &holder).await?);
+        }
+        Ok(())
+    }
+
+    /// The backends a step acts on: its context's.
+    fn backends_of(&self, step: &PlannedStep) -> Result<&'a Backends, String> {
+        self.backends.at(&step.context)
     }
 
     async fn run_locked(&mut self) -> RunOutcome {
@@ -245,11 +269,13 @@ impl Runner<'_> {
         let undo;
         let (step, prepared) = match &step.request {
             Request::Undo { step: target } => match self.reverse.get(target) {
-                Some(request) => {
+                Some((context, request)) => {
+                    let b = self.backends.at(context).unwrap_or(self.backends);
                     undo = PlannedStep {
                         request: request.clone(),
-                        description: crate::core::sanitize::sanitize(&request.describe(self.backends)).into_owned(),
+                        description: crate::core::sanitize::sanitize(&request.describe(b)).into_owned(),
                         state: StepState::Action,
+                        context: context.clone(),
                         ..step.clone()
                     };
                     (&undo, self.prepare_undo(&undo).await)
@@ -262,10 +288,10 @@ impl Runner<'_> {
             Some(outcome) => outcome,
             None => {
                 self.record(&audit_step, &step.description, "started", "");
-                let reverse = if phase == Phase::Steps { self.reverse_of(&step.request).await } else { None };
+                let reverse = if phase == Phase::Steps { self.reverse_of(step).await } else { None };
                 let outcome = self.perform(phase, index, step).await;
                 if let (StepOutcome::Done(_), Some(reverse)) = (&outcome, reverse) {
-                    self.reverse.insert(step.id.clone(), reverse);
+                    self.reverse.insert(step.id.clone(), (step.context.clone(), reverse));
                 }
                 outcome
             }
@@ -278,10 +304,11 @@ impl Runner<'_> {
 
     /// The request that would put back what `request` is about to change,
     /// read just before it runs; `None` when it cannot be undone.
-    async fn reverse_of(&self, request: &Request) -> Option<Request> {
-        match request {
+    async fn reverse_of(&self, step: &PlannedStep) -> Option<Request> {
+        let backends = self.backends_of(step).ok()?;
+        match &step.request {
             Request::SetAlias { model, alias, .. } => {
-                let registry = self.backends.registry.as_ref()?;
+                let registry = backends.registry.as_ref()?;
                 let before = registry.model(model).await.ok()?;
                 Some(Request::SetAlias {
                     model: model.clone(),
@@ -291,7 +318,7 @@ impl Runner<'_> {
                 })
             }
             Request::SetWeights { model, .. } => {
-                let weights = self.backends.traffic.as_ref()?.weights(model).await.ok()?;
+                let weights = backends.traffic.as_ref()?.weights(model).await.ok()?;
                 Some(Request::SetWeights { model: model.clone(), weights })
             }
             _ => None,
@@ -300,7 +327,11 @@ impl Runner<'_> {
 
     /// An undo whose target already holds is done already.
     async fn prepare_undo(&self, step: &PlannedStep) -> Option<StepOutcome> {
-        match observe(&step.request, self.backends, &mut FreshReads::default()).await {
+        let backends = match self.backends_of(step) {
+            Ok(b) => b,
+            Err(e) => return Some(StepOutcome::Failed(e)),
+        };
+        match observe(&step.request, backends, &mut FreshReads::default()).await {
             Err(e) => Some(StepOutcome::Failed(e)),
             Ok(StepState::Change { what, target, satisfied: true, .. }) => {
                 Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
@@ -317,7 +348,11 @@ impl Runner<'_> {
             StepState::Unavailable(why) => Some(StepOutcome::Failed(why.clone())),
             StepState::Action => None,
             StepState::Change { current: planned, .. } => {
-                match observe(&step.request, self.backends, &mut FreshReads::default()).await {
+                let backends = match self.backends_of(step) {
+                    Ok(b) => b,
+                    Err(e) => return Some(StepOutcome::Failed(e)),
+                };
+                match observe(&step.request, backends, &mut FreshReads::default()).await {
                     Err(e) => Some(StepOutcome::Failed(e)),
                     Ok(StepState::Change { what, target, satisfied: true, .. }) => {
                         Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
@@ -337,8 +372,12 @@ impl Runner<'_> {
     }
 
     async fn perform(&mut self, phase: Phase, index: usize, step: &PlannedStep) -> StepOutcome {
+        let backends = match self.backends_of(step) {
+            Ok(b) => b,
+            Err(e) => return StepOutcome::Failed(e),
+        };
         let cx = StepContext {
-            backends: self.backends,
+            backends,
             playbook: &self.plan.playbook,
             actor: &self.options.actor,
             run_id: &self.options.run_id,

@@ -53,6 +53,8 @@ pub enum ParamKind {
     Duration,
     Bool,
     Choice(Vec<String>),
+    /// A configured context's name (`default = "current"`: the session's).
+    Context,
 }
 
 impl ParamKind {
@@ -66,11 +68,12 @@ impl ParamKind {
             ParamKind::Duration => "duration",
             ParamKind::Bool => "bool",
             ParamKind::Choice(_) => "choice",
+            ParamKind::Context => "context",
         }
     }
 }
 
-const PARAM_TYPES: &[&str] = &["model", "version", "alias", "text", "number", "duration", "bool", "choice"];
+const PARAM_TYPES: &[&str] = &["model", "version", "alias", "text", "number", "duration", "bool", "choice", "context"];
 
 /// Where a parameter's value comes from when it is not given.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,17 +81,21 @@ pub enum ParamDefault {
     Value(String),
     /// The model selected in the console (required on the command line).
     Selected,
-    /// The version `alias` points at now.
+    /// The version `alias` points at now (in `context`, else the session's).
     Current {
         model: Template,
         alias: Template,
+        context: Option<Template>,
     },
     /// The version `alias` pointed at before its current one: as vigil
     /// recorded it, else the highest READY version below the current one.
     Previous {
         model: Template,
         alias: Template,
+        context: Option<Template>,
     },
+    /// The session's context (for context parameters).
+    SessionContext,
 }
 
 /// One precondition, step or compensation.
@@ -102,6 +109,9 @@ pub struct StepSpec {
     pub timeout: Option<Duration>,
     /// Skipped, and said so, when the context lacks this.
     pub skip_without: Option<Capability>,
+    /// Another configured context this step acts in (`{{to_context}}`);
+    /// `None` is the session's own.
+    pub context: Option<Template>,
     pub line: usize,
 }
 
@@ -365,9 +375,9 @@ impl ActionKind {
 pub const METRICS: &[&str] = &["error_ratio", "latency_p99", "requests_per_second"];
 
 const TOP_KEYS: &[&str] = &["name", "description", "mutating", "params", "precondition", "step", "on_failure"];
-const PARAM_KEYS: &[&str] = &["type", "default", "description", "choices", "min", "max", "model", "alias"];
-const STEP_KEYS: &[&str] = &["id", "action", "args", "confirm", "timeout", "skip_without"];
-const CHECK_KEYS: &[&str] = &["id", "check", "args", "timeout", "skip_without"];
+const PARAM_KEYS: &[&str] = &["type", "default", "description", "choices", "min", "max", "model", "alias", "context"];
+const STEP_KEYS: &[&str] = &["id", "action", "args", "confirm", "timeout", "skip_without", "context"];
+const CHECK_KEYS: &[&str] = &["id", "check", "args", "timeout", "skip_without", "context"];
 
 /// Reads and checks one playbook file.
 pub fn parse(file: &str, source: &str) -> Result<Playbook, Vec<Diagnostic>> {
@@ -481,6 +491,7 @@ fn param(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str) -> Option<ParamSpe
         "number" => ParamKind::Number { min: number(r, "min"), max: number(r, "max") },
         "duration" => ParamKind::Duration,
         "bool" => ParamKind::Bool,
+        "context" => ParamKind::Context,
         _ => {
             let choices = match s.field("choices") {
                 Some(f) => string_list(r, &f),
@@ -499,11 +510,11 @@ fn param(r: &mut Reader<'_>, s: &Section<'_, '_>, name: &str) -> Option<ParamSpe
             r.error(f.key_span.clone(), &f.path, "only number parameters have bounds");
         }
     }
-    for key in ["model", "alias"] {
+    for key in ["model", "alias", "context"] {
         if let Some(f) = s.field(key)
             && kind != ParamKind::Version
         {
-            r.error(f.key_span.clone(), &f.path, "only version parameters name a model and alias");
+            r.error(f.key_span.clone(), &f.path, "only version parameters name a model, alias and context");
         }
     }
     let default = s.field("default").and_then(|f| param_default(r, s, &f, &kind, name));
@@ -536,13 +547,18 @@ fn param_default(
     };
     match (kind, text.as_str()) {
         (ParamKind::Model, "selected") => Some(ParamDefault::Selected),
+        (ParamKind::Context, "current") => Some(ParamDefault::SessionContext),
         (ParamKind::Version, "current" | "previous") => {
             let model = template_of(r, "model", "{{model}}")?;
             let alias = template_of(r, "alias", "champion")?;
+            let context = match s.field("context") {
+                Some(field) => Some(template(r, &field)?),
+                None => None,
+            };
             Some(if text == "current" {
-                ParamDefault::Current { model, alias }
+                ParamDefault::Current { model, alias, context }
             } else {
-                ParamDefault::Previous { model, alias }
+                ParamDefault::Previous { model, alias, context }
             })
         }
         _ => match check_value(kind, &text) {
@@ -561,8 +577,10 @@ pub fn check_value(kind: &ParamKind, text: &str) -> Result<String, String> {
         return Err("must not contain control characters".into());
     }
     match kind {
-        ParamKind::Model | ParamKind::Alias if text.trim().is_empty() => Err("must not be empty".into()),
-        ParamKind::Model | ParamKind::Alias | ParamKind::Text => Ok(text.to_string()),
+        ParamKind::Model | ParamKind::Alias | ParamKind::Context if text.trim().is_empty() => {
+            Err("must not be empty".into())
+        }
+        ParamKind::Model | ParamKind::Alias | ParamKind::Text | ParamKind::Context => Ok(text.to_string()),
         ParamKind::Version => {
             if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
                 Ok(text.trim_start_matches('0').to_string()).map(|v| if v.is_empty() { "0".into() } else { v })
@@ -607,12 +625,13 @@ fn check_param_templates(r: &mut Reader<'_>, root: &Section<'_, '_>, params: &[P
     let Some(f) = root.field("params") else { return };
     let Some(section) = r.table(&f, "a table") else { return };
     for p in params {
-        let (ParamDefault::Current { model, alias } | ParamDefault::Previous { model, alias }) =
+        let (ParamDefault::Current { model, alias, context } | ParamDefault::Previous { model, alias, context }) =
             p.default.as_ref().map_or(&ParamDefault::Selected, |d| d)
         else {
             continue;
         };
-        for (t, key) in [(model, "model"), (alias, "alias")] {
+        for (t, key) in [(Some(model), "model"), (Some(alias), "alias"), (context.as_ref(), "context")] {
+            let Some(t) = t else { continue };
             for (name, _) in t.names() {
                 if name == p.name || !known.names.contains(&name) {
                     let path = format!("{}.{key}", section.key_path(&p.name));
@@ -688,7 +707,12 @@ fn step(r: &mut Reader<'_>, s: &Section<'_, '_>, known: &Known<'_>, kind: Kind, 
     let skip_without = s
         .field("skip_without")
         .and_then(|f| r.choice(&f, "capability", Capability::NAMES).and_then(|n| Capability::from_name(&n)));
-    Some(StepSpec { id, action, args: args?, confirm, timeout, skip_without, line })
+    let context = s.field("context").and_then(|f| {
+        let t = template(r, &f)?;
+        check_names(r, &f, &t, known);
+        Some(t)
+    });
+    Some(StepSpec { id, action, args: args?, confirm, timeout, skip_without, context, line })
 }
 
 static EMPTY_ARGS: std::sync::LazyLock<toml::Spanned<DeValue<'static>>> =
@@ -989,7 +1013,8 @@ args = { text = "failed for {{model}} in {{context}}" }
             p.params[1].default,
             Some(ParamDefault::Previous {
                 model: Template::parse("{{model}}").unwrap(),
-                alias: Template::literal("champion")
+                alias: Template::literal("champion"),
+                context: None,
             })
         );
         assert_eq!(p.steps[0].timeout, Some(Duration::from_secs(20)));
@@ -1023,7 +1048,7 @@ action = "registry.set_alais"
             found,
             [
                 "bad.toml:2:12: mutating: is false, but the playbook has steps that change things",
-                "bad.toml:4:8: params.model.type: unknown parameter type `modle`; expected one of model, version, alias, text, number, duration, bool, choice (did you mean `model`?)",
+                "bad.toml:4:8: params.model.type: unknown parameter type `modle`; expected one of model, version, alias, text, number, duration, bool, choice, context (did you mean `model`?)",
                 "bad.toml:7:11: params.n.default: default of n: `lots` is not a number",
                 "bad.toml:11:8: step[0].args.version: registry.set_alias needs `version`",
                 "bad.toml:11:19: step[0].args.model: unknown name `{{modle}}` (known: context, actor, reason, n)",

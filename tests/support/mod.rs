@@ -155,6 +155,8 @@ pub fn lab_backends(dir: &Path, models: usize) -> vigil::playbook::backends::Bac
         model_label: "model".into(),
         audit: vigil::playbook::audit::AuditLog::new(dir.join("audit.jsonl")),
         locks_dir: dir.join("locks"),
+        read_only: None,
+        others: Default::default(),
     }
 }
 

@@ -80,6 +80,8 @@ impl Form {
                 let prefill = match &spec.default {
                     Some(ParamDefault::Value(v)) => v.clone(),
                     Some(ParamDefault::Selected) => model.unwrap_or_default().to_string(),
+                    // The plan fills in the session's context.
+                    Some(ParamDefault::SessionContext) => String::new(),
                     // Left to the plan, which reads the registry for them.
                     Some(ParamDefault::Current { .. } | ParamDefault::Previous { .. }) | None => String::new(),
                 };
@@ -129,6 +131,7 @@ impl Form {
             None => "(required)".into(),
             Some(ParamDefault::Selected) => "(required: the model to act on)".into(),
             Some(ParamDefault::Value(v)) => format!("(default: {v})"),
+            Some(ParamDefault::SessionContext) => "(default: this session's context)".into(),
             Some(ParamDefault::Current { alias, .. }) => {
                 format!("(from the registry: {} now)", render_or_source(alias, &values))
             }
@@ -200,6 +203,7 @@ pub fn default_text(spec: &ParamSpec, playbook: &Playbook, model: Option<&str>) 
         None => "(required)".into(),
         Some(ParamDefault::Value(v)) => v.clone(),
         Some(ParamDefault::Selected) => model.map_or_else(|| "(the selected model)".into(), str::to_string),
+        Some(ParamDefault::SessionContext) => "(this context)".into(),
         Some(ParamDefault::Current { alias, .. }) => format!("({} now)", render_or_source(alias, &values)),
         Some(ParamDefault::Previous { alias, .. }) => format!("(previous {})", render_or_source(alias, &values)),
     }
