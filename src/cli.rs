@@ -114,7 +114,9 @@ playbooks/ (`vigil config paths`). A playbook has typed [params.NAME] (model,
 version, alias, text, number, duration, bool, choice; defaults may be
 \"selected\", or for versions \"current\"/\"previous\" of an alias),
 [[precondition]] checks re-run just before anything changes, [[step]]s and
-[[on_failure]] compensation. Values are placed by {{name}}: percent-encoded in
+[[on_failure]] compensation (`undo` puts back what a step changed). A step may
+act in another configured context (context = \"{{to_context}}\"), under that
+context's read-only setting. Values are placed by {{name}}: percent-encoded in
 URLs, as string content in PromQL, whole in JSON bodies and argv elements —
 never through a shell. Unknown {{names}} are errors when the file is read.
 
