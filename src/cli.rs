@@ -319,6 +319,8 @@ pub enum ViewName {
     Slo,
     /// Every registered model's versions, with the serving metrics
     Registry,
+    /// The playbooks and their parameters (for --model, when given)
+    Playbooks,
     Help,
 }
 

@@ -426,3 +426,19 @@ fn promote_from_a_staging_context_to_a_production_one() {
         .success()
         .stdout(predicate::str::contains("champion in prod promoted 6 → 7 (from challenger in staging)"));
 }
+
+#[test]
+fn render_draws_the_playbooks_view_for_a_model() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(["render", "--view", "playbooks", "--demo", "--model", "fraud-detector", "--size", "80x24"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 24);
+    assert!(text.contains("PLAYBOOKS  7 playbooks · for fraud-detector"), "{text}");
+    assert!(text.contains("model           model      fraud-detector"), "{text}");
+}

@@ -84,6 +84,11 @@ pub async fn prepare(setup: &Setup, args: &RenderArgs) -> Result<AppState, Failu
         state.view = View::Registry;
         return Ok(state);
     }
+    if args.view == ViewName::Playbooks {
+        state.playbooks = crate::app::playbooks::Playbooks::new(Ok(setup.playbooks()?.playbooks));
+        let _ = crate::app::playbooks::open(&mut state, args.model.clone());
+        return Ok(state);
+    }
     if args.view == ViewName::Model {
         let Some(model) = &args.model else {
             return Err(Failure::usage("--view model needs --model NAME"));
