@@ -442,3 +442,51 @@ fn render_draws_the_playbooks_view_for_a_model() {
     assert!(text.contains("PLAYBOOKS  7 playbooks · for fraud-detector"), "{text}");
     assert!(text.contains("model           model      fraud-detector"), "{text}");
 }
+
+#[test]
+fn kubectl_examples_plan_one_argv_element_per_value() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigil(&home)
+        .args(DEMO)
+        .args([
+            "playbook",
+            "plan",
+            "kserve-canary",
+            "-p",
+            "service=fraud\"; rm -rf /",
+            "-p",
+            "percent=10",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: Value = serde_json::from_slice(&out).unwrap();
+    let request = plan["steps"][0]["request"].as_str().unwrap();
+    let argv: Vec<String> = serde_json::from_str(request.strip_prefix("exec ").unwrap()).unwrap();
+    assert_eq!(
+        argv,
+        [
+            "kubectl",
+            "patch",
+            "inferenceservice",
+            "fraud\"; rm -rf /",
+            "--namespace",
+            "default",
+            "--type",
+            "merge",
+            "--patch",
+            r#"{"spec":{"predictor":{"canaryTrafficPercent":10}}}"#
+        ]
+    );
+    // A percent is a number: text cannot reach the JSON patch.
+    vigil(&home)
+        .args(DEMO)
+        .args(["playbook", "plan", "kserve-canary", "-p", "service=s", "-p", "percent=10}}, \"x\": {"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a number"));
+}
