@@ -1,0 +1,9 @@
+//! Data and prediction drift between a reference and a current window of a
+//! histogram, as pure functions (spec: `specs/drift.md`).
+//!
+//! [`bins`] turns cumulative Prometheus buckets into a distribution and pairs
+//! two windows (or says why not).
+
+pub mod bins;
+
+pub use bins::{BinnedDistribution, BinsError, InsufficientData, LayoutMismatch, Pair, Refusal, pair, parse_le};
