@@ -2,8 +2,11 @@
 //! histogram, as pure functions (spec: `specs/drift.md`).
 //!
 //! [`bins`] turns cumulative Prometheus buckets into a distribution and pairs
-//! two windows (or says why not).
+//! two windows (or says why not), [`stats`] computes PSI, Jensen–Shannon, KS,
+//! Wasserstein and chi-square.
 
 pub mod bins;
+pub mod stats;
 
 pub use bins::{BinnedDistribution, BinsError, InsufficientData, LayoutMismatch, Pair, Refusal, pair, parse_le};
+pub use stats::{ChiSquare, DriftStatistics, JsDistance, KsLowerBound, LogBase};
