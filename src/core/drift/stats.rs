@@ -2,7 +2,7 @@
 //!
 //! Inputs are per-bin probabilities `r` (reference) and `c` (current) in the
 //! same bin order, each summing to 1; [`DriftStatistics::of`] takes them from
-//! a [`Pair`], which guarantees that. Formulas: `docs` in the drift spec.
+//! a [`Pair`], which guarantees that. Formulas: `specs/drift.md`.
 
 use super::bins::Pair;
 
@@ -105,29 +105,42 @@ pub fn ks_on_bins(reference: &[f64], current: &[f64]) -> KsLowerBound {
     KsLowerBound { value: max.min(1.0) }
 }
 
-/// Width of each bin for Wasserstein-1; 0 for the two open-ended bins.
+/// Width of each bin for Wasserstein-1.
 ///
 /// The `+Inf` bin has no width (spec). The first bin `(−∞, b_0]` is open too,
-/// so it gets width 0 as well rather than Prometheus' "starts at 0" guess,
-/// which would give a layout starting at 1000 a first bin 1000 wide. With
-/// these widths `Σ |F_r − F_c| · width_i` is exactly the Wasserstein-1
-/// distance between point masses at each bin's lower bound, open bins' mass
-/// sitting on the nearest finite bound.
+/// but a width of 0 would make any move between it and the second bin
+/// invisible, and Prometheus' "starts at 0" would give a layout starting at
+/// 1000 a first bin 1000 wide; so it borrows the second bin's width
+/// `b_1 − b_0`, as if the layout were continued downwards (0 when there is
+/// no second finite bound). `Σ |F_r − F_c| · width_i` is then exactly the
+/// Wasserstein-1 distance between point masses at each bin's lower bound.
 fn bin_widths(bounds: &[f64]) -> Vec<f64> {
-    (0..bounds.len()).map(|i| if i == 0 || !bounds[i].is_finite() { 0.0 } else { bounds[i] - bounds[i - 1] }).collect()
+    let first = match bounds {
+        [b0, b1, ..] if b1.is_finite() => b1 - b0,
+        _ => 0.0,
+    };
+    (0..bounds.len())
+        .map(|i| match i {
+            0 => first,
+            _ if !bounds[i].is_finite() => 0.0,
+            _ => bounds[i] - bounds[i - 1],
+        })
+        .collect()
 }
 
-/// Standard deviation of the reference estimated from bin midpoints; the
-/// open-ended bins count at their finite bound (the first at `b_0`, `+Inf` at
-/// the highest finite bound). Population form, like `np.std`.
+/// Standard deviation of the reference estimated from bin midpoints, the
+/// first bin taken as `(b_0 − width_0, b_0]` (see [`bin_widths`]) and the
+/// `+Inf` bin at the highest finite bound, where its mass also sits for
+/// Wasserstein. Population form, like `np.std`.
 fn binned_std(bounds: &[f64], probabilities: &[f64]) -> f64 {
     let Some(highest_finite) = bounds.iter().copied().rfind(|b| b.is_finite()) else {
         return 0.0;
     };
+    let first_width = bin_widths(bounds)[0];
     let points: Vec<f64> = (0..bounds.len())
         .map(|i| match i {
-            0 => bounds[0].min(highest_finite),
             _ if !bounds[i].is_finite() => highest_finite,
+            0 => bounds[0] - first_width / 2.0,
             _ => (bounds[i - 1] + bounds[i]) / 2.0,
         })
         .collect();
@@ -348,16 +361,19 @@ mod tests {
     }
 
     #[test]
-    fn wasserstein_leaves_out_the_open_bins() {
+    fn wasserstein_gives_the_inf_bin_no_width_and_the_first_bin_the_seconds() {
         let bounds = [0.0, 1.0, 2.0, f64::INFINITY];
-        // Moving mass between (−∞, 0] and (2, +Inf] is invisible …
-        let moved_to_the_ends = wasserstein_normed(&bounds, &[0.5, 0.0, 0.0, 0.5], &[0.0, 0.0, 0.0, 1.0]);
-        // … apart from crossing the finite bins: F differs by 0.5 over (0, 1] and (1, 2].
-        let std_ref = 1.0; // points 0 and 2 with half the mass each
-        assert!(close(moved_to_the_ends, 0.5 * 1.0 + 0.5 * 1.0 / std_ref, 1e-15));
-        // Mass moved only inside the +Inf bin's side does not count.
-        let same_finite = wasserstein_normed(&bounds, &[0.5, 0.5, 0.0, 0.0], &[0.5, 0.5, 0.0, 0.0]);
-        assert_eq!(same_finite, 0.0);
+        // Reference: half in (0, 1], half in (1, 2]: midpoints 0.5 and 1.5, std 0.5.
+        let r = [0.0, 0.5, 0.5, 0.0];
+        // Half moves from (1, 2] into (2, +Inf]: it counts as reaching 2, one width of 1.
+        let into_inf = wasserstein_normed(&bounds, &r, &[0.0, 0.5, 0.0, 0.5]);
+        assert!(close(into_inf, 0.5 * 1.0 / 0.5, 1e-15), "{into_inf}");
+        // Half moves from (0, 1] into (−∞, 0]: seen, across the borrowed width 1.
+        let r = [0.5, 0.5, 0.0, 0.0]; // midpoints −0.5 and 0.5, std 0.5
+        let into_first = wasserstein_normed(&bounds, &r, &[0.0, 1.0, 0.0, 0.0]);
+        assert!(close(into_first, 0.5 * 1.0 / 0.5, 1e-15), "{into_first}");
+        // With a single finite bound there is no width to measure anything by.
+        assert_eq!(wasserstein_normed(&[1.0, f64::INFINITY], &[0.5, 0.5], &[1.0, 0.0]), 0.0);
     }
 
     #[test]
@@ -483,9 +499,9 @@ mod tests {
         assert!(close(ks_on_bins(&r_permuted, &c_permuted).value, 1.0, 1e-15));
         let w = wasserstein_normed(&bounds, &r, &c);
         let w_permuted = wasserstein_normed(&bounds, &r_permuted, &c_permuted);
-        // Widths 0, 0.5, 0.5, 0; reference std 0.375 vs 0.125.
-        assert!(close(w, 0.25 / 0.375, 1e-12), "{w}");
-        assert!(close(w_permuted, 0.75 / 0.125, 1e-12), "{w_permuted}");
+        // Widths 0.5, 0.5, 0.5, 0; reference std 0.5 vs 0.25.
+        assert!(close(w, 0.5 / 0.5, 1e-12), "{w}");
+        assert!(close(w_permuted, 1.0 / 0.25, 1e-12), "{w_permuted}");
         assert!(close(psi(&r, &c), psi(&r_permuted, &c_permuted), 1e-15));
         assert!(close(
             jensen_shannon(&r, &c, LogBase::E).value,
