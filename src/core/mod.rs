@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod diagnostic;
+pub mod drift;
 pub mod duration;
 pub mod fleet;
 pub mod health;
