@@ -18,7 +18,7 @@ pub async fn run(setup: &Setup, command: &PlaybookCommand) -> Result<u8, Failure
     match command {
         PlaybookCommand::List { format } => list(setup, *format),
         PlaybookCommand::Plan(args) => {
-            let (plan, _) = make_plan(setup, args, None).await?;
+            let plan = Planner::new(setup, args)?.plan(None).await?;
             match args.format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&plan_json(&plan)).unwrap_or_default()),
                 Format::Table => print!("{}", plan_text(&plan)),
@@ -97,28 +97,39 @@ fn default_text(default: &Option<ParamDefault>) -> Option<String> {
     }
 }
 
-async fn make_plan(
-    setup: &Setup,
-    args: &PlaybookArgs,
-    reason: Option<String>,
-) -> Result<(Plan, crate::playbook::backends::Backends), Failure> {
-    let library = setup.playbooks()?;
-    let playbook: &Playbook = library.get(&args.name).map_err(Failure::usage)?;
-    let context = setup.initial_context()?;
-    let backends = setup.backends(&context)?;
-    let mut given = std::collections::BTreeMap::new();
-    for (name, value) in &args.params {
-        if given.insert(name.clone(), value.clone()).is_some() {
-            return Err(Failure::usage(format!("--param {name} is given twice")));
+/// What a plan is made from: the playbook, the context's backends (built
+/// once, so a re-plan reads the very registry and gateway the run changes)
+/// and the parameters given.
+struct Planner {
+    playbook: Playbook,
+    context: crate::config::Context,
+    backends: crate::playbook::backends::Backends,
+    given: std::collections::BTreeMap<String, String>,
+}
+
+impl Planner {
+    fn new(setup: &Setup, args: &PlaybookArgs) -> Result<Planner, Failure> {
+        let library = setup.playbooks()?;
+        let playbook = library.get(&args.name).map_err(Failure::usage)?.clone();
+        let context = setup.initial_context()?;
+        let backends = setup.backends(&context)?;
+        let mut given = std::collections::BTreeMap::new();
+        for (name, value) in &args.params {
+            if given.insert(name.clone(), value.clone()).is_some() {
+                return Err(Failure::usage(format!("--param {name} is given twice")));
+            }
         }
+        Ok(Planner { playbook, context, backends, given })
     }
-    let request = PlanRequest { given, selected_model: None, reason, actor: actor_name() };
-    let plan = plan(playbook, &request, &backends).await.map_err(|problems| {
-        let unreachable = problems.iter().any(|p| p.contains("cannot connect") || p.contains("timed out"));
-        let text = format!("cannot plan {}:\n  {}", playbook.name, problems.join("\n  "));
-        if unreachable { Failure::unreachable(text) } else { Failure::usage(text) }
-    })?;
-    Ok((plan, backends))
+
+    async fn plan(&self, reason: Option<String>) -> Result<Plan, Failure> {
+        let request = PlanRequest { given: self.given.clone(), selected_model: None, reason, actor: actor_name() };
+        plan(&self.playbook, &request, &self.backends).await.map_err(|problems| {
+            let unreachable = problems.iter().any(|p| p.contains("cannot connect") || p.contains("timed out"));
+            let text = format!("cannot plan {}:\n  {}", self.playbook.name, problems.join("\n  "));
+            if unreachable { Failure::unreachable(text) } else { Failure::usage(text) }
+        })
+    }
 }
 
 async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failure> {
@@ -131,8 +142,8 @@ async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failur
     if args.yes && args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(Failure::usage("--yes needs --reason TEXT: the audit log records why"));
     }
-    let (plan, backends) = make_plan(setup, &args.playbook, args.reason.clone()).await?;
-    let context = setup.initial_context()?;
+    let planner = Planner::new(setup, &args.playbook)?;
+    let plan = planner.plan(args.reason.clone()).await?;
     print!("{}", plan_text(&plan));
     let mut reason = args.reason.clone().unwrap_or_default();
     let mut confirmed = args.yes;
@@ -141,7 +152,7 @@ async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failur
         return Ok(1);
     }
     if !args.yes && plan.mutating {
-        let Some(target) = plan.confirm.clone().or_else(|| Some(plan.playbook.clone())) else { unreachable!() };
+        let target = plan.confirm.clone().unwrap_or_else(|| plan.playbook.clone());
         let typed = prompt(&format!("Type {} to run, anything else cancels: ", sanitize(&target)))?;
         if typed.trim() != target {
             eprintln!("cancelled: nothing was run");
@@ -156,16 +167,15 @@ async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failur
     }
     // The plan shown may be minutes old by the time the operator typed:
     // plan again and run only if nothing the operator saw has changed.
-    let (fresh, _) = make_plan(setup, &args.playbook, Some(reason.clone())).await?;
-    if !args.yes && same_targets(&plan, &fresh).is_err() {
-        eprintln!(
-            "refused: {}; nothing was run — look at the new plan and run again",
-            same_targets(&plan, &fresh).unwrap_err()
-        );
+    let fresh = planner.plan(Some(reason.clone())).await?;
+    if !args.yes
+        && let Err(changed) = same_targets(&plan, &fresh)
+    {
+        eprintln!("refused: {changed}; nothing was run — look at the new plan and run again");
         return Ok(1);
     }
     let options = RunOptions {
-        read_only: setup.read_only_reason(&context),
+        read_only: setup.read_only_reason(&planner.context),
         confirmed,
         reason,
         actor: actor_name(),
@@ -178,7 +188,7 @@ async fn run_command(setup: &Setup, args: &PlaybookRunArgs) -> Result<u8, Failur
             print_event(&event);
         }
     });
-    let report = run_plan(&fresh, &backends, &options, Some(&tx)).await;
+    let report = run_plan(&fresh, &planner.backends, &options, Some(&tx)).await;
     drop(tx);
     let _ = printer.await;
     Ok(if report.succeeded() { 0 } else { 1 })

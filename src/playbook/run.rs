@@ -325,49 +325,45 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The state of what `step` changes, read now in its context.
+    async fn observe_now(&self, step: &PlannedStep) -> Result<StepState, String> {
+        observe(&step.request, self.backends_of(step)?, &mut FreshReads::default()).await
+    }
+
     /// An undo whose target already holds is done already.
     async fn prepare_undo(&self, step: &PlannedStep) -> Option<StepOutcome> {
-        let backends = match self.backends_of(step) {
-            Ok(b) => b,
-            Err(e) => return Some(StepOutcome::Failed(e)),
-        };
-        match observe(&step.request, backends, &mut FreshReads::default()).await {
+        match self.observe_now(step).await {
             Err(e) => Some(StepOutcome::Failed(e)),
-            Ok(StepState::Change { what, target, satisfied: true, .. }) => {
-                Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
-            }
-            Ok(_) => None,
+            Ok(state) => already_satisfied(&state),
         }
     }
 
     /// Decides, from the state just before the step, whether it runs: a
     /// skip, a target that already holds, or a state that moved since the plan.
     async fn prepare(&self, phase: Phase, step: &PlannedStep) -> Option<StepOutcome> {
-        match &step.state {
-            StepState::Skipped(why) => Some(StepOutcome::Skipped(why.clone())),
-            StepState::Unavailable(why) => Some(StepOutcome::Failed(why.clone())),
-            StepState::Action => None,
-            StepState::Change { current: planned, .. } => {
-                let backends = match self.backends_of(step) {
-                    Ok(b) => b,
-                    Err(e) => return Some(StepOutcome::Failed(e)),
-                };
-                match observe(&step.request, backends, &mut FreshReads::default()).await {
-                    Err(e) => Some(StepOutcome::Failed(e)),
-                    Ok(StepState::Change { what, target, satisfied: true, .. }) => {
-                        Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
-                    }
-                    // Compensation puts back what the plan saw, whatever happened since.
-                    Ok(StepState::Change { current, .. }) if phase != Phase::Compensation && current != *planned => {
-                        Some(StepOutcome::Failed(format!(
-                            "changed since the plan: it was {}, now {}; plan again",
-                            planned.as_deref().unwrap_or("unset"),
-                            current.as_deref().unwrap_or("unset")
-                        )))
-                    }
-                    Ok(_) => None,
-                }
+        let planned = match &step.state {
+            StepState::Skipped(why) => return Some(StepOutcome::Skipped(why.clone())),
+            StepState::Unavailable(why) => return Some(StepOutcome::Failed(why.clone())),
+            StepState::Action => return None,
+            StepState::Change { current, .. } => current,
+        };
+        let now = match self.observe_now(step).await {
+            Err(e) => return Some(StepOutcome::Failed(e)),
+            Ok(now) => now,
+        };
+        if let Some(done) = already_satisfied(&now) {
+            return Some(done);
+        }
+        match now {
+            // Compensation puts back what the plan saw, whatever happened since.
+            StepState::Change { current, .. } if phase != Phase::Compensation && current != *planned => {
+                Some(StepOutcome::Failed(format!(
+                    "changed since the plan: it was {}, now {}; plan again",
+                    planned.as_deref().unwrap_or("unset"),
+                    current.as_deref().unwrap_or("unset")
+                )))
             }
+            _ => None,
         }
     }
 
@@ -432,4 +428,14 @@ fn params_json(plan: &Plan, run_id: &str) -> Value {
 /// A run id: time-ordered and unique enough to tell runs apart in the log.
 pub fn new_run_id() -> String {
     format!("{}-{:06x}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), fastrand::u32(..0xff_ffff))
+}
+
+/// "Already satisfied" when a change's target holds now.
+fn already_satisfied(state: &StepState) -> Option<StepOutcome> {
+    match state {
+        StepState::Change { what, target, satisfied: true, .. } => {
+            Some(StepOutcome::AlreadySatisfied(format!("{what} is already {target}")))
+        }
+        _ => None,
+    }
 }

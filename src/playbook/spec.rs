@@ -421,7 +421,7 @@ fn playbook(r: &mut Reader<'_>, root: &Section<'_, '_>, file: &str) -> Playbook 
     };
     let on_failure = root.field("on_failure").map(|f| steps(r, &f, &known, Kind::Compensation)).unwrap_or_default();
     check_unique_ids(r, &preconditions, &steps_, &on_failure);
-    check_undo_targets(r, root, &steps_, &on_failure);
+    check_undo_targets(r, &steps_, &on_failure);
     let mutating = steps_.iter().chain(&on_failure).any(|s| s.action.mutating());
     if let Some(f) = root.field("mutating")
         && let Some(declared) = r.bool(&f)
@@ -752,8 +752,7 @@ fn args(
             out.insert(spec.key.to_string(), value);
         }
     }
-    if let (Some(below), Some(above)) = (section.field("below"), section.field("above")) {
-        let _ = above;
+    if let (Some(below), Some(_)) = (section.field("below"), section.field("above")) {
         r.error(below.key_span.clone(), &below.path, "give `below` or `above`, not both");
     }
     if matches!(action, ActionKind::CheckPromql | ActionKind::CheckMetric)
@@ -942,8 +941,7 @@ pub fn undoable(action: ActionKind) -> bool {
     matches!(action, ActionKind::SetAlias | ActionKind::SetWeights)
 }
 
-fn check_undo_targets(r: &mut Reader<'_>, root: &Section<'_, '_>, steps: &[StepSpec], on_failure: &[StepSpec]) {
-    let _ = root;
+fn check_undo_targets(r: &mut Reader<'_>, steps: &[StepSpec], on_failure: &[StepSpec]) {
     for (i, s) in on_failure.iter().enumerate().filter(|(_, s)| s.action == ActionKind::Undo) {
         let Some(Arg::Text(t)) = s.args.get("step") else { continue };
         let target = t.source();

@@ -235,10 +235,7 @@ async fn http(
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let what = format!("{method} {}", parsed.path());
     match client.send_to_url(method, parsed, headers, body, &what).await {
-        Ok(bytes) => {
-            let _ = expect_status;
-            Ok(format!("answered {} bytes", bytes.len()))
-        }
+        Ok(bytes) => Ok(format!("answered {} bytes", bytes.len())),
         Err(e) => match (&e.reason, expect_status) {
             (crate::sources::http::Reason::Status { code, .. }, expected) if expected.contains(code) => {
                 Ok(format!("answered {code} (expected)"))
