@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
-use vigil::lab::{LabOptions, LabRegistry, LabSource, LabTraffic, Scenario, Simulator};
-use vigil::playbook::audit::AuditLog;
+use vigil::lab::{LabOptions, Scenario, Simulator};
 use vigil::playbook::backends::Backends;
 use vigil::playbook::library::Library;
 use vigil::playbook::plan::{PlanRequest, plan};
@@ -22,19 +21,7 @@ fn lab_backends(dir: &std::path::Path) -> Backends {
         models: 12,
         anchor: Utc::now(),
     }));
-    Backends {
-        context: "bench".into(),
-        registry: Some(Arc::new(LabRegistry::new(&simulator))),
-        traffic: Some(Arc::new(LabTraffic::new(Arc::clone(&simulator)))),
-        metrics: Some(Arc::new(LabSource::new(simulator))),
-        prometheus: None,
-        alertmanager: None,
-        model_label: "model".into(),
-        audit: AuditLog::new(dir.join("audit.jsonl")),
-        locks_dir: dir.join("locks"),
-        read_only: None,
-        others: Default::default(),
-    }
+    Backends::lab("bench", simulator, dir)
 }
 
 fn request() -> PlanRequest {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use vigil::lab::{LabOptions, LabRegistry, LabSource, LabTraffic, Scenario, Simulator};
-use vigil::playbook::audit::{AuditLog, verify};
+use vigil::lab::{LabOptions, Scenario, Simulator};
+use vigil::playbook::audit::verify;
 use vigil::playbook::backends::Backends;
 use vigil::playbook::library::Library;
 use vigil::playbook::plan::{Plan, PlanRequest, StepState, plan};
@@ -26,19 +26,7 @@ fn lab() -> Lab {
     let simulator =
         Arc::new(Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models: 3, anchor: Utc::now() }));
     let dir = tempfile::tempdir().unwrap();
-    let backends = Backends {
-        context: "lab".into(),
-        registry: Some(Arc::new(LabRegistry::new(&simulator))),
-        traffic: Some(Arc::new(LabTraffic::new(Arc::clone(&simulator)))),
-        metrics: Some(Arc::new(LabSource::new(simulator))),
-        prometheus: None,
-        alertmanager: None,
-        model_label: "model".into(),
-        audit: AuditLog::new(dir.path().join("audit.jsonl")),
-        locks_dir: dir.path().join("locks"),
-        read_only: None,
-        others: Default::default(),
-    };
+    let backends = Backends::lab("lab", simulator, dir.path());
     Lab { backends, _dir: dir }
 }
 

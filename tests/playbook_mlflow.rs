@@ -52,14 +52,19 @@ fn traffic(lab: &LabServer) -> serde_json::Map<String, Value> {
     body["models"][0]["weights"].as_object().unwrap().clone()
 }
 
-fn champion(stack: &Stack) -> String {
+/// MLflow's own answer for the model, read over REST (not through vigil).
+fn registered_model(stack: &Stack) -> Value {
     let body: Value = http()
         .get(format!("{}/api/2.0/mlflow/registered-models/get?name={MODEL}", stack.mlflow.url()))
         .send()
         .unwrap()
         .json()
         .unwrap();
-    body["registered_model"]["aliases"]
+    body["registered_model"].clone()
+}
+
+fn champion(stack: &Stack) -> String {
+    registered_model(stack)["aliases"]
         .as_array()
         .unwrap()
         .iter()
@@ -218,15 +223,9 @@ fn failed_verification_compensates_and_one_of_two_concurrent_runs_proceeds() {
     assert_eq!(codes.iter().filter(|c| **c == Some(0)).count(), 1, "{codes:?} {texts:#?}");
     assert!(texts.iter().any(|t| t.contains("fraud-detector is locked by alice (slow-move run")), "{texts:#?}");
     assert_eq!(champion(&stack), stack.stable);
-    let tags: Value = http()
-        .get(format!("{}/api/2.0/mlflow/registered-models/get?name={MODEL}", stack.mlflow.url()))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let has_lock =
-        tags["registered_model"]["tags"].as_array().is_some_and(|t| t.iter().any(|t| t["key"] == "vigil.lock"));
-    assert!(!has_lock, "the lease is released: {tags}");
+    let model = registered_model(&stack);
+    let has_lock = model["tags"].as_array().is_some_and(|t| t.iter().any(|t| t["key"] == "vigil.lock"));
+    assert!(!has_lock, "the lease is released: {model}");
 }
 
 #[test]

@@ -34,6 +34,25 @@ pub struct Backends {
 }
 
 impl Backends {
+    /// The embedded lab as a context: its registry, gateway and metrics
+    /// over one simulator (as `vigil demo` has them), recording and locking
+    /// under `dir`. For tests and benchmarks that need no servers.
+    pub fn lab(context: &str, simulator: Arc<crate::lab::Simulator>, dir: &std::path::Path) -> Backends {
+        Backends {
+            context: context.to_string(),
+            registry: Some(Arc::new(crate::lab::LabRegistry::new(&simulator))),
+            traffic: Some(Arc::new(crate::lab::LabTraffic::new(Arc::clone(&simulator)))),
+            metrics: Some(Arc::new(crate::lab::LabSource::new(simulator))),
+            prometheus: None,
+            alertmanager: None,
+            model_label: "model".into(),
+            audit: AuditLog::new(dir.join("audit.jsonl")),
+            locks_dir: dir.join("locks"),
+            read_only: None,
+            others: BTreeMap::new(),
+        }
+    }
+
     /// The backends of context `name` (this one, or another configured one).
     pub fn at(&self, name: &str) -> Result<&Backends, String> {
         if name == self.context {

@@ -145,19 +145,9 @@ pub fn lab_backends(dir: &Path, models: usize) -> vigil::playbook::backends::Bac
     let now = fixed_now();
     let simulator =
         Arc::new(Simulator::new(LabOptions { seed: 42, scenario: Scenario::BadDeploy, models, anchor: now }));
-    vigil::playbook::backends::Backends {
-        context: "demo".into(),
-        registry: Some(Arc::new(vigil::lab::LabRegistry::new(&simulator))),
-        traffic: Some(Arc::new(vigil::lab::LabTraffic::with_clock(Arc::clone(&simulator), Arc::new(fixed_now)))),
-        metrics: Some(Arc::new(vigil::lab::LabSource::new(simulator))),
-        prometheus: None,
-        alertmanager: None,
-        model_label: "model".into(),
-        audit: vigil::playbook::audit::AuditLog::new(dir.join("audit.jsonl")),
-        locks_dir: dir.join("locks"),
-        read_only: None,
-        others: Default::default(),
-    }
+    let mut backends = vigil::playbook::backends::Backends::lab("demo", Arc::clone(&simulator), dir);
+    backends.traffic = Some(Arc::new(vigil::lab::LabTraffic::with_clock(simulator, Arc::new(fixed_now))));
+    backends
 }
 
 /// The shipped playbooks in the console, as `vigil` loads them at start.
